@@ -1,0 +1,7 @@
+"""``python -m builder``: the command line."""
+
+import sys
+
+from builder.cli import main
+
+sys.exit(main())

@@ -1,0 +1,258 @@
+"""The archive: every article with its taxonomies, cross-links and date archives.
+
+Built from parsed articles in one pass of cheap, deterministic steps:
+canonical topic names, sorted listings, resolved ``related`` lists,
+"Referenced by" backlinks, "More on this story" and previous/next.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from builder.articles import Article
+from builder.problems import Problem
+from builder.topics import Topic
+
+MORE_COUNT = 5  # "More on this story" entries per article
+MORE_WINDOW = 12  # candidates taken on each side of an article in each term's timeline
+MORE_DAYS = 90  # days over which the date preference halves a score
+
+
+@dataclass(frozen=True)
+class Term:
+    """A country or a topic with its articles (newest first)."""
+
+    kind: str  # 'country' or 'topic'
+    name: str
+    slug: str
+    code: str  # ISO alpha-2 for a country, '' for a topic
+    articles: tuple[Article, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.articles)
+
+    @property
+    def flag(self) -> str:
+        if not self.code:
+            return ""
+        return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in self.code)
+
+
+@dataclass(frozen=True)
+class RelatedLink:
+    """One resolved entry of a ``related`` list."""
+
+    title: str
+    url: str  # '' for a headline without a link
+    article: Article | None  # set when the entry is an article of this archive
+
+
+@dataclass(frozen=True)
+class Links:
+    """Everything an article page links to besides its own content."""
+
+    related: tuple[RelatedLink, ...]
+    referenced_by: tuple[Article, ...]  # articles whose related points here, newest first
+    more: tuple[Article, ...]  # "More on this story"
+    older: Article | None  # previous article in time
+    newer: Article | None  # next article in time
+
+
+@dataclass(frozen=True)
+class Month:
+    year: int
+    month: int
+    articles: tuple[Article, ...]  # newest first
+
+    @property
+    def count(self) -> int:
+        return len(self.articles)
+
+
+@dataclass(frozen=True)
+class Year:
+    year: int
+    months: tuple[Month, ...]  # newest first
+
+    @property
+    def count(self) -> int:
+        return sum(m.count for m in self.months)
+
+
+@dataclass(frozen=True)
+class Archive:
+    """The site model every page is planned from."""
+
+    articles: tuple[Article, ...]  # newest first
+    countries: tuple[Term, ...]  # by name
+    topics: tuple[Term, ...]  # by name
+    years: tuple[Year, ...]  # newest first
+    links: dict  # slug -> Links
+
+    def country(self, slug: str) -> Term | None:
+        return next((t for t in self.countries if t.slug == slug), None)
+
+    def topic(self, slug: str) -> Term | None:
+        return next((t for t in self.topics if t.slug == slug), None)
+
+
+def newest_first(article: Article):
+    return (-article.date.timestamp(), article.slug)
+
+
+def build_archive(articles: tuple[Article, ...]) -> tuple[Archive, list[Problem]]:
+    """Make the Archive; problems are cross-article ones (unknown related slugs…)."""
+    problems: list[Problem] = []
+    articles = _canonical_topics(articles, problems)
+    ordered = tuple(sorted(articles, key=newest_first))
+    by_slug = {a.slug: a for a in ordered}
+
+    countries: dict[str, list[Article]] = defaultdict(list)
+    topics: dict[str, list[Article]] = defaultdict(list)
+    country_of: dict[str, object] = {}
+    topic_of: dict[str, Topic] = {}
+    for article in ordered:
+        for country in article.countries:
+            countries[country.code].append(article)
+            country_of[country.code] = country
+        for topic in article.topics:
+            topics[topic.key].append(article)
+            topic_of[topic.key] = topic
+    country_terms = tuple(sorted(
+        (Term("country", c.name, c.slug, c.code, tuple(countries[code])) for code, c in country_of.items()),
+        key=lambda t: (t.name.casefold(), t.slug)))
+    topic_terms = tuple(sorted(
+        (Term("topic", t.name, t.slug, "", tuple(topics[key])) for key, t in topic_of.items()),
+        key=lambda t: (t.name.casefold(), t.slug)))
+
+    related = _resolve_related(ordered, by_slug, problems)
+    referenced_by: dict[str, list[Article]] = defaultdict(list)
+    for article in ordered:  # newest first, so each backlink list is too
+        for target in {link.article.slug for link in related[article.slug] if link.article}:
+            referenced_by[target].append(article)
+    more = _more_on_this_story(ordered, related)
+
+    chronological = ordered[::-1]
+    links = {}
+    for index, article in enumerate(chronological):
+        links[article.slug] = Links(
+            related=related[article.slug],
+            referenced_by=tuple(referenced_by.get(article.slug, ())),
+            more=more[article.slug],
+            older=chronological[index - 1] if index > 0 else None,
+            newer=chronological[index + 1] if index + 1 < len(chronological) else None)
+
+    return Archive(articles=ordered, countries=country_terms, topics=topic_terms,
+                   years=_years(ordered), links=links), problems
+
+
+def _canonical_topics(articles: tuple[Article, ...], problems: list[Problem]) -> tuple[Article, ...]:
+    """One display name per topic key (the most used spelling) and unique topic slugs."""
+    spellings: dict[str, Counter] = defaultdict(Counter)
+    for article in articles:
+        for topic in article.topics:
+            spellings[topic.key][topic.name] += 1
+    canonical: dict[str, Topic] = {}
+    by_slug: dict[str, str] = {}
+    for key in sorted(spellings):
+        name = min(spellings[key].items(), key=lambda item: (-item[1], item[0]))[0]
+        topic = Topic(name=name, key=key, slug=_topic_slug(name, key))
+        if topic.slug in by_slug:
+            other = by_slug[topic.slug]
+            where = next(a.path for a in articles if any(t.key == key for t in a.topics))
+            problems.append(Problem(where, 0, f"topics '{name}' and '{canonical[other].name}' would "
+                                              f"share the URL slug '{topic.slug}'; rename one"))
+        by_slug[topic.slug] = key
+        canonical[key] = topic
+    result = []
+    for article in articles:
+        topics = tuple(canonical[t.key] for t in article.topics)
+        result.append(article if topics == article.topics else dataclasses.replace(article, topics=topics))
+    return tuple(result)
+
+
+def _topic_slug(name: str, key: str) -> str:
+    from builder.text import slugify
+    import hashlib
+    # A topic in a non-Latin script slugifies to nothing: give it a stable code.
+    return slugify(name) or "topic-" + hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+def _resolve_related(ordered, by_slug, problems) -> dict[str, tuple[RelatedLink, ...]]:
+    resolved = {}
+    for article in ordered:
+        links = []
+        for item in article.related:
+            if item.slug:
+                target = by_slug.get(item.slug)
+                if target is None:
+                    problems.append(Problem(article.path, item.line, f"related slug '{item.slug}' "
+                                            "matches no article in the archive"))
+                elif target is article:
+                    problems.append(Problem(article.path, item.line, "an article cannot be related to itself"))
+                else:
+                    links.append(RelatedLink(target.title, "", target))
+            else:
+                links.append(RelatedLink(item.title, item.url, None))
+        resolved[article.slug] = tuple(links)
+    return resolved
+
+
+def _more_on_this_story(ordered, related) -> dict[str, tuple[Article, ...]]:
+    """Up to MORE_COUNT articles sharing countries and topics with each article.
+
+    Bounded work: an inverted index gives each term's timeline, and only the
+    MORE_WINDOW nearest articles on each side in each shared timeline are
+    candidates, so the cost is O(articles × terms × window), never all pairs.
+    Rarer terms weigh more (inverse document frequency); nearer dates score higher.
+    """
+    total = len(ordered)
+    timelines: dict[tuple, list[Article]] = defaultdict(list)
+    chronological = ordered[::-1]
+    for article in chronological:
+        for key in _term_keys(article):
+            timelines[key].append(article)
+    weight = {key: math.log((total + 1) / len(items)) + 0.1 for key, items in timelines.items()}
+    position = {key: {a.slug: i for i, a in enumerate(items)} for key, items in timelines.items()}
+
+    keys_of = {a.slug: _term_keys(a) for a in ordered}
+    more = {}
+    for article in ordered:
+        excluded = {link.article.slug for link in related[article.slug] if link.article}
+        excluded.add(article.slug)
+        keys = keys_of[article.slug]
+        candidates: dict[str, Article] = {}
+        for key in keys:
+            items = timelines[key]
+            here = position[key][article.slug]
+            for other in items[max(0, here - MORE_WINDOW): here + MORE_WINDOW + 1]:
+                if other.slug not in excluded:
+                    candidates[other.slug] = other
+        stamp = article.date.timestamp()
+        scored = []
+        for slug, other in candidates.items():
+            # sorted: float sums must not depend on set order (hash seeds vary)
+            score = sum(sorted(weight[key] for key in keys & keys_of[slug]))
+            days = abs(other.date.timestamp() - stamp) / 86400
+            scored.append((-score / (1 + days / MORE_DAYS), days, slug))
+        scored.sort()
+        more[article.slug] = tuple(candidates[slug] for _, _, slug in scored[:MORE_COUNT])
+    return more
+
+
+def _term_keys(article: Article) -> frozenset:
+    return frozenset([("c", c.code) for c in article.countries] + [("t", t.key) for t in article.topics])
+
+
+def _years(ordered) -> tuple[Year, ...]:
+    months: dict[tuple[int, int], list[Article]] = defaultdict(list)
+    for article in ordered:
+        months[(article.year, article.month)].append(article)
+    years: dict[int, list[Month]] = defaultdict(list)
+    for (year, month), items in sorted(months.items(), reverse=True):
+        years[year].append(Month(year, month, tuple(items)))
+    return tuple(Year(year, tuple(items)) for year, items in sorted(years.items(), reverse=True))

@@ -1,0 +1,343 @@
+"""Articles: one source file parsed and validated into a frozen Article.
+
+This stage sees one file at a time (so it can run in worker processes and
+be cached per file); cross-article checks belong to ``builder.archive``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+import yaml
+
+from builder import __version__
+from builder.countries import Country, country_index
+from builder.frontmatter import split_front_matter
+from builder.markdown import render_markdown, summary_from
+from builder.problems import Problem, line_of_key
+from builder.text import is_slug, slugify
+from builder.topics import Topic, free_topic, vocabulary
+
+KNOWN_KEYS = ("title", "date", "updated", "slug", "summary", "countries", "topics", "related",
+              "source", "author", "image", "draft")
+
+
+@dataclass(frozen=True)
+class RelatedItem:
+    """One entry of an article's ``related`` list, before slugs are resolved."""
+
+    slug: str = ""  # another article of the archive
+    title: str = ""  # headline (external link or headline only)
+    url: str = ""  # external link
+    line: int = 0  # where the item is in the source file (for problems)
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    """Where the story came from."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Image:
+    """The article's lead image."""
+
+    src: str
+    alt: str
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article, validated. Dates are aware datetimes in the site's time zone."""
+
+    path: str  # source path relative to the site folder, e.g. 'content/2025/x.md'
+    slug: str
+    title: str
+    date: dt.datetime
+    date_only: bool  # the front matter gave a date without a time
+    updated: dt.datetime | None
+    summary: str
+    body_html: str
+    countries: tuple[Country, ...]
+    topics: tuple[Topic, ...]
+    related: tuple[RelatedItem, ...]
+    source: SourceLink | None
+    authors: tuple[str, ...]
+    image: Image | None
+    draft: bool
+    extra: dict = field(hash=False)  # front-matter keys the schema does not know
+    digest: str = ""  # hash of the source bytes and parse settings
+
+    @property
+    def year(self) -> int:
+        return self.date.year
+
+    @property
+    def month(self) -> int:
+        return self.date.month
+
+    @property
+    def terms(self) -> tuple:
+        return self.countries + self.topics
+
+    @property
+    def last_modified(self) -> dt.datetime:
+        return self.updated or self.date
+
+
+@dataclass(frozen=True)
+class ParseSettings:
+    """The part of the configuration that shapes a single article (picklable)."""
+
+    timezone: str
+    allow_html: bool
+    base_path: str
+    country_aliases: tuple[tuple[str, str], ...]
+    topic_vocabulary: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @classmethod
+    def from_config(cls, config) -> "ParseSettings":
+        return cls(timezone=config.timezone, allow_html=config.allow_html,
+                   base_path=config.base_path,
+                   country_aliases=tuple(sorted(config.country_aliases.items())),
+                   topic_vocabulary=tuple(sorted((k, tuple(v)) for k, v in config.topic_vocabulary.items())))
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(repr((self, __version__)).encode()).hexdigest()[:16]
+
+
+class _Fields:
+    """Collects problems for one file, each pointed at its key's line."""
+
+    def __init__(self, path: str, meta_text: str):
+        self.path = path
+        self.meta_text = meta_text
+        self.problems: list[Problem] = []
+
+    def problem(self, key: str, message: str) -> None:
+        line = line_of_key(self.meta_text, key, first_line=2) or 1
+        self.problems.append(Problem(self.path, line, message))
+
+
+def parse_article(path: str, raw: bytes, settings: ParseSettings) -> tuple[Article | None, list[Problem]]:
+    """Parse one file; return the Article (None if unusable) and its problems."""
+    split = split_front_matter(path, raw)
+    if isinstance(split, Problem):
+        return None, [split]
+    meta = split.meta
+    fields = _Fields(path, split.meta_text)
+    zone = _zone(settings.timezone)
+
+    for key in meta:
+        if key not in KNOWN_KEYS and isinstance(key, str):
+            close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.8)
+            if close:
+                fields.problem(key, f"unknown key '{key}': did you mean '{close[0]}'? "
+                                    "(rename it, or pick a name further from the schema's keys)")
+
+    title = meta.get("title")
+    if title is None or (isinstance(title, str) and not title.strip()):
+        fields.problems.append(Problem(path, line_of_key(split.meta_text, "title", 2) or 1,
+                                       "missing 'title'"))
+        title = ""
+    elif not isinstance(title, (str, int, float)):
+        fields.problem("title", "'title' must be text")
+        title = ""
+    title = " ".join(str(title).split())
+
+    date, date_only = _date(meta.get("date"), "date", zone, fields, required=True)
+    updated, _ = _date(meta.get("updated"), "updated", zone, fields, required=False)
+
+    slug = meta.get("slug")
+    if slug is None:
+        slug = slugify(PurePosixPath(path).stem)
+        if not slug:
+            fields.problems.append(Problem(path, 1, "cannot make a slug from the file name; add 'slug:'"))
+    elif not isinstance(slug, str) or not is_slug(slug):
+        fields.problem("slug", f"invalid slug {slug!r}: use lowercase letters, digits and hyphens "
+                               f"(such as '{slugify(str(slug)) or 'my-article'}')")
+        slug = ""
+
+    body_html, first_paragraph = render_markdown(split.body, settings.allow_html, settings.base_path)
+    summary = meta.get("summary")
+    if summary is None:
+        summary = summary_from(first_paragraph)
+    elif not isinstance(summary, str):
+        fields.problem("summary", "'summary' must be text")
+        summary = ""
+    summary = " ".join(summary.split())
+
+    countries = _countries(meta.get("countries"), settings, fields)
+    topics = _topics(meta.get("topics"), settings, fields)
+    related = _related(meta.get("related"), fields)
+    source = _source(meta.get("source"), fields)
+    authors = _authors(meta.get("author"), fields)
+    image = _image(meta.get("image"), fields)
+    draft = meta.get("draft", False)
+    if not isinstance(draft, bool):
+        fields.problem("draft", "'draft' must be true or false")
+        draft = False
+
+    if fields.problems:
+        return None, fields.problems
+    extra = {k: v for k, v in meta.items() if k not in KNOWN_KEYS}
+    digest = hashlib.sha256(raw + settings.fingerprint().encode()).hexdigest()[:20]
+    return Article(path=path, slug=slug, title=title, date=date, date_only=date_only,
+                   updated=updated, summary=summary, body_html=body_html, countries=countries,
+                   topics=topics, related=related, source=source, authors=authors, image=image,
+                   draft=draft, extra=extra, digest=digest), []
+
+
+def _zone(name: str):
+    import zoneinfo
+    return zoneinfo.ZoneInfo(name)
+
+
+def _date(value, key: str, zone, fields: _Fields, required: bool):
+    if value is None:
+        if required:
+            fields.problems.append(Problem(fields.path, line_of_key(fields.meta_text, key, 2) or 1,
+                                           f"missing '{key}' (such as {key}: 2025-06-13)"))
+        return None, False
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            fields.problem(key, f"invalid {key} {value!r}: use YYYY-MM-DD or "
+                                "YYYY-MM-DDTHH:MM:SS with an optional offset")
+            return None, False
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=zone), False
+        return value.astimezone(zone), False
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=zone), True
+    fields.problem(key, f"invalid {key} {value!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS")
+    return None, False
+
+
+def _string_list(value, key: str, fields: _Fields) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        fields.problem(key, f"'{key}' must be a list of names")
+        return []
+    return value
+
+
+def _countries(value, settings: ParseSettings, fields: _Fields) -> tuple[Country, ...]:
+    index = country_index(settings.country_aliases)
+    found: list[Country] = []
+    for name in _string_list(value, "countries", fields):
+        country = index.resolve(name)
+        if country is None:
+            close = index.suggestions(name)
+            hint = f" (closest: {', '.join(close)})" if close else ""
+            fields.problem("countries", f"unknown country '{name}'{hint}; add a spelling "
+                                        "under [countries.aliases] in site.toml if it is right")
+        elif country not in found:
+            found.append(country)
+    return tuple(found)
+
+
+def _topics(value, settings: ParseSettings, fields: _Fields) -> tuple[Topic, ...]:
+    closed = vocabulary(settings.topic_vocabulary)
+    found: list[Topic] = []
+    for label in _string_list(value, "topics", fields):
+        topic = closed.resolve(label) if closed else free_topic(label)
+        if topic is None:
+            close = closed.suggestions(label)
+            hint = f" (closest: {', '.join(close)})" if close else ""
+            fields.problem("topics", f"unknown topic '{label}'{hint}; the site's vocabulary "
+                                     "is [topics.vocabulary] in site.toml")
+        elif topic.key not in [t.key for t in found]:
+            found.append(topic)
+    return tuple(found)
+
+
+def _related(value, fields: _Fields) -> tuple[RelatedItem, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        fields.problem("related", "'related' must be a list")
+        return ()
+    items: list[RelatedItem] = []
+    for item in value:
+        if isinstance(item, str):
+            if is_slug(item.strip()):
+                items.append(RelatedItem(slug=item.strip(), line=_line_of_item(fields, item.strip())))
+            else:
+                fields.problem("related", f"related item {item!r} is not a slug; write a headline "
+                                          "without a link as '- title: …'")
+        elif isinstance(item, dict) and isinstance(item.get("title"), str) and item["title"].strip():
+            url = item.get("url", "")
+            unknown = set(item) - {"title", "url"}
+            if unknown:
+                fields.problem("related", f"related item has unknown keys {sorted(unknown)} "
+                                          "(use title and url)")
+            elif not isinstance(url, str) or (url and not _is_link(url)):
+                fields.problem("related", f"related url {url!r} must start with http://, https:// or /")
+            else:
+                items.append(RelatedItem(title=" ".join(item["title"].split()), url=url.strip()))
+        else:
+            fields.problem("related", "related items are a slug, {title, url} or {title}")
+    return tuple(items)
+
+
+def _line_of_item(fields: _Fields, text: str) -> int:
+    start = line_of_key(fields.meta_text, "related", first_line=2)
+    for number, line in enumerate(fields.meta_text.splitlines()[max(start - 2, 0):], start=max(start, 2)):
+        if text in line:
+            return number
+    return start
+
+
+def _is_link(url: str) -> bool:
+    return url.startswith(("http://", "https://", "/"))
+
+
+def _source(value, fields: _Fields) -> SourceLink | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = {"name": value}
+    if not isinstance(value, dict) or set(value) - {"name", "url"}:
+        fields.problem("source", "'source' must be {name, url}")
+        return None
+    name, url = value.get("name", ""), value.get("url", "")
+    if not isinstance(name, str) or not isinstance(url, str) or not (name or url):
+        fields.problem("source", "'source' needs a name and/or url (text)")
+        return None
+    if url and not _is_link(url):
+        fields.problem("source", f"source url {url!r} must start with http://, https:// or /")
+        return None
+    return SourceLink(name=name.strip() or url, url=url.strip())
+
+
+def _authors(value, fields: _Fields) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return tuple(" ".join(a.split()) for a in _string_list(value, "author", fields))
+
+
+def _image(value, fields: _Fields) -> Image | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = {"src": value}
+    if not isinstance(value, dict) or not isinstance(value.get("src"), str):
+        fields.problem("image", "'image' must be {src, alt}")
+        return None
+    alt = value.get("alt")
+    if not isinstance(alt, str) or not alt.strip():
+        fields.problem("image", "'image' needs 'alt' text describing the picture")
+        return None
+    return Image(src=value["src"].strip(), alt=alt.strip())

@@ -1,0 +1,275 @@
+"""Site configuration: ``site.toml`` read against a schema into a frozen SiteConfig.
+
+Every key is declared once below with its type, default and meaning; an
+unknown key or a wrong type is a Problem with its line, never ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import tomllib
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from builder.problems import Problem, line_of_key, raise_if_any
+
+CONFIG_FILE = "site.toml"
+DEFAULT_THEME = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _doc(text: str, **kwargs):
+    return field(metadata={"doc": text}, **kwargs)
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """``[search]``: the Pagefind index."""
+
+    enabled: bool = _doc("Build the Pagefind search index and the /search/ page.", default=True)
+    language: str = _doc("Language code Pagefind stems words for (default: the site's).", default="")
+    exclude_selectors: tuple[str, ...] = _doc(
+        "CSS selectors whose text is left out of the index.", default=())
+
+
+@dataclass(frozen=True)
+class FeedsConfig:
+    """``[feeds]``: Atom and JSON feeds."""
+
+    size: int = _doc("How many newest articles each feed carries.", default=20)
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    """``[deploy]``: ``python -m builder deploy`` to a branch."""
+
+    branch: str = _doc("Branch the built site is committed to.", default="gh-pages")
+    remote: str = _doc("Git remote (name or URL) the branch is pushed to.", default="origin")
+    cname: str = _doc("Custom domain written to CNAME (empty: no CNAME file).", default="")
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """Everything ``site.toml`` says, validated, plus the folders it applies to."""
+
+    title: str = _doc("The archive's name, shown in every page header.", default="News Archive")
+    description: str = _doc("One sentence on what the archive is.", default="")
+    base_url: str = _doc(
+        "Where the site is published: an absolute URL such as "
+        "'https://user.github.io/archive/' or a path such as '/archive/'.", default="/")
+    language: str = _doc("BCP 47 language of the pages (the <html lang>).", default="en")
+    timezone: str = _doc("IANA time zone for naive dates and for /YYYY/MM/ URLs.", default="UTC")
+    publisher: str = _doc("Publisher name for metadata (default: the title).", default="")
+    page_size: int = _doc("Articles per listing page (home, country, topic).", default=20)
+    allow_html: bool = _doc("Let raw HTML in Markdown through (default: escaped).", default=False)
+    output: str = _doc("Output folder, relative to the site folder.", default="output")
+    cache: str = _doc("Cache folder, relative to the site folder.", default=".cache")
+    country_aliases: dict = _doc(
+        "Extra spellings for countries: {\"Republic of Korea\" = \"KR\"}.", default_factory=dict)
+    topic_vocabulary: dict = _doc(
+        "Closed topic list: {\"Trade\" = [\"commerce\"]} (name = synonyms). "
+        "Empty: topics are free.", default_factory=dict)
+    search: SearchConfig = _doc("Search settings.", default_factory=SearchConfig)
+    feeds: FeedsConfig = _doc("Feed settings.", default_factory=FeedsConfig)
+    deploy: DeployConfig = _doc("Branch deploy settings.", default_factory=DeployConfig)
+    # Not from site.toml: where the site lives and which templates apply.
+    root: Path = field(default=Path("."), metadata={"internal": True})
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def output_dir(self) -> Path:
+        return (self.root / self.output).resolve()
+
+    @property
+    def cache_dir(self) -> Path:
+        return (self.root / self.cache).resolve()
+
+    @property
+    def template_dirs(self) -> tuple[Path, ...]:
+        """The site's own templates first, then the default theme."""
+        own = self.root / "templates"
+        if own.is_dir() and own.resolve() != DEFAULT_THEME:
+            return (own, DEFAULT_THEME)
+        return (DEFAULT_THEME,)
+
+    @property
+    def base_path(self) -> str:
+        """The URL path every internal link starts with, '/' or '/archive/'."""
+        path = urlsplit(self.base_url).path or "/"
+        return "/" + path.strip("/") + "/" if path.strip("/") else "/"
+
+    @property
+    def origin(self) -> str:
+        """Scheme and host of base_url ('' when base_url is only a path)."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def publisher_name(self) -> str:
+        return self.publisher or self.title
+
+    @property
+    def search_language(self) -> str:
+        return self.search.language or self.language
+
+    def fingerprint(self) -> str:
+        """A hash of every setting that shapes the output (not the folders)."""
+        values = dataclasses.asdict(self)
+        values.pop("root")
+        values.pop("output")
+        values.pop("cache")
+        text = json.dumps(values, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# Fields set through a [table] of their own rather than a top-level key.
+TABLE_FIELDS = {"search", "feeds", "deploy", "country_aliases", "topic_vocabulary"}
+SECTIONS = {"search": SearchConfig, "feeds": FeedsConfig, "deploy": DeployConfig}
+# site.toml groups country aliases and topics in tables of their own.
+NESTED_KEYS = {("countries", "aliases"): "country_aliases", ("topics", "vocabulary"): "topic_vocabulary"}
+
+
+def _type_name(value_type) -> str:
+    return {str: "a string", int: "an integer", bool: "true or false", dict: "a table",
+            tuple: "a list of strings"}.get(value_type, str(value_type))
+
+
+def _expected_type(cls, name: str):
+    hint = {f.name: f for f in dataclasses.fields(cls)}[name].type
+    return {"str": str, "int": int, "bool": bool, "dict": dict}.get(hint, tuple)
+
+
+def _check_value(value, expected, where: str, problems: list[Problem], path: str, line: int):
+    ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+    if expected is tuple:
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if not ok:
+        problems.append(Problem(path, line, f"'{where}' must be {_type_name(expected)}, "
+                                            f"not {type(value).__name__} {value!r}"))
+        return None
+    return tuple(value) if expected is tuple else value
+
+
+def _unknown(key: str, known: list[str], where: str, path: str, line: int) -> Problem:
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return Problem(path, line, f"unknown key '{where}'{hint}")
+
+
+def _read_section(cls, table: dict, prefix: str, text: str, path: str, problems: list[Problem]):
+    known = [f.name for f in dataclasses.fields(cls)
+             if not f.metadata.get("internal") and f.name not in TABLE_FIELDS]
+    values = {}
+    for key, value in table.items():
+        where = f"{prefix}{key}"
+        line = line_of_key(text, key)
+        if key not in known:
+            problems.append(_unknown(key, known, where, path, line))
+            continue
+        checked = _check_value(value, _expected_type(cls, key), where, problems, path, line)
+        if checked is not None:
+            values[key] = checked
+    return values
+
+
+def load_config(root: Path, base_url: str | None = None) -> SiteConfig:
+    """Read ``root/site.toml`` (defaults when absent); raise BuildFailed on any problem."""
+    root = root.resolve()
+    path = root / CONFIG_FILE
+    problems: list[Problem] = []
+    data: dict = {}
+    text = ""
+    if path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
+        except UnicodeDecodeError as error:
+            problems.append(Problem(CONFIG_FILE, 0, f"not valid UTF-8 ({error.reason})"))
+        except tomllib.TOMLDecodeError as error:
+            line = getattr(error, "lineno", 0) or _line_from_message(str(error))
+            problems.append(Problem(CONFIG_FILE, line, f"invalid TOML: {error}"))
+    raise_if_any(problems)
+
+    top = {}
+    for key, value in data.items():
+        if key in SECTIONS:
+            if not isinstance(value, dict):
+                problems.append(Problem(CONFIG_FILE, line_of_key(text, key),
+                                        f"'{key}' must be a table ([{key}])"))
+                continue
+            top[key] = SECTIONS[key](**_read_section(SECTIONS[key], value, f"{key}.", text,
+                                                     CONFIG_FILE, problems))
+        elif key in ("countries", "topics"):
+            inner = value if isinstance(value, dict) else {}
+            for sub, sub_value in inner.items():
+                target = NESTED_KEYS.get((key, sub))
+                if target is None:
+                    problems.append(_unknown(sub, [k[1] for k in NESTED_KEYS if k[0] == key],
+                                             f"{key}.{sub}", CONFIG_FILE, line_of_key(text, sub)))
+                else:
+                    top[target] = sub_value
+            if not isinstance(value, dict):
+                problems.append(Problem(CONFIG_FILE, line_of_key(text, key),
+                                        f"'{key}' must be a table ([{key}])"))
+        else:
+            top.update(_read_section(SiteConfig, {key: value}, "", text, CONFIG_FILE, problems))
+    _check_tables(top, text, problems)
+    if base_url is not None:
+        top["base_url"] = base_url
+    raise_if_any(problems)
+    config = SiteConfig(root=root, **top)
+    _check_semantics(config, text, problems)
+    raise_if_any(problems)
+    return config
+
+
+def _check_tables(top: dict, text: str, problems: list[Problem]) -> None:
+    aliases = top.get("country_aliases", {})
+    if not isinstance(aliases, dict) or not all(isinstance(v, str) for v in aliases.values()):
+        problems.append(Problem(CONFIG_FILE, line_of_key(text, "aliases"),
+                                "'countries.aliases' must map spellings to country codes or names"))
+        top.pop("country_aliases", None)
+    vocabulary = top.get("topic_vocabulary", {})
+    if not isinstance(vocabulary, dict) or not all(
+            isinstance(v, list) and all(isinstance(s, str) for s in v) for v in vocabulary.values()):
+        problems.append(Problem(CONFIG_FILE, line_of_key(text, "vocabulary"),
+                                "'topics.vocabulary' must map each topic to a list of synonyms"))
+        top.pop("topic_vocabulary", None)
+
+
+def _check_semantics(config: SiteConfig, text: str, problems: list[Problem]) -> None:
+    try:
+        config.zone
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        problems.append(Problem(CONFIG_FILE, line_of_key(text, "timezone"),
+                                f"unknown time zone '{config.timezone}' (use an IANA name "
+                                "such as 'Asia/Tokyo' or 'UTC')"))
+    if config.page_size < 1:
+        problems.append(Problem(CONFIG_FILE, line_of_key(text, "page_size"),
+                                "'page_size' must be at least 1"))
+    if config.feeds.size < 1:
+        problems.append(Problem(CONFIG_FILE, line_of_key(text, "size"), "'feeds.size' must be at least 1"))
+    parts = urlsplit(config.base_url)
+    if parts.scheme not in ("", "http", "https") or (parts.scheme and not parts.netloc):
+        problems.append(Problem(CONFIG_FILE, line_of_key(text, "base_url"),
+                                f"'base_url' must be an http(s) URL or a path, not {config.base_url!r}"))
+
+
+def _line_from_message(message: str) -> int:
+    marker = "line "
+    if marker in message:
+        digits = message.split(marker, 1)[1].split()[0].rstrip(",)")
+        if digits.isdigit():
+            return int(digits)
+    return 0

@@ -1,0 +1,47 @@
+"""Render: turn planned Pages into bytes with the Jinja environment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import jinja2
+
+from builder.pages import Page
+from builder.problems import Problem
+from builder.templates import runtime_problem
+
+
+class Renderer:
+    """Renders pages; the same template error on many pages is reported once."""
+
+    def __init__(self, env: jinja2.Environment, globals_: dict, template_dirs: tuple[Path, ...]):
+        self.env = env
+        # Environment globals, not render arguments: imported macros see them too.
+        env.globals.update(globals_)
+        self.template_dirs = template_dirs
+        self.problems: dict[tuple, Problem] = {}
+
+    def render(self, page: Page) -> bytes | None:
+        try:
+            template = self.env.get_template(page.template)
+            text = template.render(page=page, **page.context)
+        except jinja2.TemplateNotFound as error:
+            self._note(Problem(f"templates/{page.template}", 0,
+                               f"template '{error.name}' not found (needed for {page.url})"))
+            return None
+        except Exception as error:  # a template bug must become a Problem, whatever it is
+            self._note(runtime_problem(error, page.template, self.template_dirs, page.url))
+            return None
+        return text.encode("utf-8")
+
+    def render_all(self, pages: Iterable[Page]) -> Iterator[tuple[Page, bytes]]:
+        for page in pages:
+            data = self.render(page)
+            if data is not None:
+                yield page, data
+
+    def _note(self, problem: Problem) -> None:
+        # Keyed without the page URL: one broken line is one problem, not 10,000.
+        key = (problem.path, problem.line, problem.message.split(":", 1)[-1])
+        self.problems.setdefault(key, problem)

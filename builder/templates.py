@@ -1,0 +1,105 @@
+"""Templates: the Jinja environment (site templates over the default theme),
+its filters, and template problems turned into ``path:line: message``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import traceback
+from pathlib import Path
+
+import jinja2
+
+from builder.problems import Problem
+
+STATIC_FOLDER = "static"
+
+
+def make_environment(template_dirs: tuple[Path, ...]) -> jinja2.Environment:
+    """Autoescaping Jinja environment; a site's own templates shadow the theme's."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
+        autoescape=True,  # every template, HTML and XML alike
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["datetime_attr"] = datetime_attr
+    env.filters["date_text"] = date_text
+    env.filters["month_name"] = lambda m: dt.date(2000, m, 1).strftime("%B")
+    env.filters["thousands"] = lambda n: f"{n:,}"
+    return env
+
+
+def datetime_attr(value: dt.datetime, date_only: bool = False) -> str:
+    """Machine-readable value for <time datetime>: ISO 8601 with the offset."""
+    return value.isoformat(timespec="seconds")
+
+
+def date_text(value: dt.datetime, date_only: bool = False) -> str:
+    """Human-readable date ('13 June 2025') with the time when one was given."""
+    text = f"{value.day} {value:%B %Y}"
+    return text if date_only else f"{text}, {value:%H:%M} {value.tzname()}"
+
+
+def check_templates(env: jinja2.Environment, template_dirs: tuple[Path, ...]) -> list[Problem]:
+    """Compile every template once, so all syntax errors are reported together."""
+    problems = []
+    for name in env.list_templates(extensions=("html", "xml", "txt", "json")):
+        if name.startswith(STATIC_FOLDER + "/"):
+            continue
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as error:
+            problems.append(Problem(_shown_path(error.filename, error.name or name, template_dirs),
+                                    error.lineno or 0, f"template syntax error: {error.message}"))
+    return problems
+
+
+def runtime_problem(error: Exception, template: str, template_dirs: tuple[Path, ...], url: str) -> Problem:
+    """A Problem for an exception raised while rendering, pointing at the template line."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if f.filename and f.filename.endswith((".html", ".xml", ".txt", ".json"))]
+    if frames:
+        frame = frames[-1]
+        return Problem(_shown_path(frame.filename, template, template_dirs), frame.lineno or 0,
+                       f"template error while rendering {url}: {type(error).__name__}: {error}")
+    return Problem(f"templates/{template}", 0,
+                   f"template error while rendering {url}: {type(error).__name__}: {error}")
+
+
+def _shown_path(filename: str | None, name: str, template_dirs: tuple[Path, ...]) -> str:
+    """'templates/article.html' (the site's) or the theme file's path."""
+    if filename:
+        path = Path(filename)
+        for folder in template_dirs:
+            try:
+                return (folder.name + "/" + path.resolve().relative_to(folder.resolve()).as_posix())
+            except ValueError:
+                continue
+        return str(path)
+    return f"templates/{name}"
+
+
+def static_files(template_dirs: tuple[Path, ...]) -> dict[str, Path]:
+    """Files under each templates/static folder (a site's shadow the theme's)."""
+    found: dict[str, Path] = {}
+    for folder in reversed(template_dirs):
+        static = folder / STATIC_FOLDER
+        if static.is_dir():
+            for path in sorted(static.rglob("*")):
+                if path.is_file():
+                    found[path.relative_to(static).as_posix()] = path
+    return found
+
+
+def templates_fingerprint(template_dirs: tuple[Path, ...]) -> str:
+    """A hash of every template and static file (names and bytes)."""
+    digest = hashlib.sha256()
+    for folder in template_dirs:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

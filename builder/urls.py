@@ -1,0 +1,94 @@
+"""URLs: the one module that knows where every page lives.
+
+Templates and code ask ``Urls`` for a page's URL; nothing else builds a
+path string, so a base path such as '/archive/' is right everywhere.
+
+URL scheme (pretty URLs: each page is a folder holding index.html):
+
+    /                       home, newest first; /page/2/ … for older pages
+    /YYYY/MM/slug/          an article (year and month of its date, site time zone)
+    /YYYY/  /YYYY/MM/       date archives;  /archive/  index of all years
+    /countries/  /countries/<slug>/  (/page/N/)   countries and their articles
+    /topics/     /topics/<slug>/     (/page/N/)   topics and their articles
+    /search/                search page
+    /feed.xml /feed.json    site feeds; /countries/<slug>/feed.xml, /topics/<slug>/feed.xml
+    /sitemap.xml /robots.txt /404.html
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Urls:
+    """Root-relative URLs under a base path, and absolute ones under an origin."""
+
+    base_path: str  # '/' or '/archive/'
+    origin: str = ""  # 'https://user.github.io' ('' when base_url is only a path)
+
+    def _path(self, relative: str) -> str:
+        return self.base_path + relative
+
+    def home(self, page: int = 1) -> str:
+        return self._path(self._page_suffix("", page))
+
+    def article(self, article) -> str:
+        return self._path(f"{article.year:04d}/{article.month:02d}/{article.slug}/")
+
+    def term(self, term, page: int = 1) -> str:
+        folder = "countries" if term.kind == "country" else "topics"
+        return self._path(self._page_suffix(f"{folder}/{term.slug}/", page))
+
+    def term_feed(self, term) -> str:
+        return self.term(term) + "feed.xml"
+
+    def countries(self) -> str:
+        return self._path("countries/")
+
+    def topics(self) -> str:
+        return self._path("topics/")
+
+    def archive(self) -> str:
+        return self._path("archive/")
+
+    def year(self, year: int) -> str:
+        return self._path(f"{year:04d}/")
+
+    def month(self, year: int, month: int) -> str:
+        return self._path(f"{year:04d}/{month:02d}/")
+
+    def search(self) -> str:
+        return self._path("search/")
+
+    def feed(self, kind: str = "xml") -> str:
+        return self._path(f"feed.{kind}")
+
+    def sitemap(self) -> str:
+        return self._path("sitemap.xml")
+
+    def asset(self, name: str, version: str = "") -> str:
+        return self._path(f"static/{name}") + (f"?v={version}" if version else "")
+
+    def not_found(self) -> str:
+        return self._path("404.html")
+
+    def link(self, url: str) -> str:
+        """A URL from front matter: root-relative ones move under the base path."""
+        if url.startswith("/") and not url.startswith("//") and not url.startswith(self.base_path):
+            return self.base_path.rstrip("/") + url
+        return url
+
+    def absolute(self, url: str) -> str:
+        """An absolute URL for feeds, sitemaps and metadata (root-relative without an origin)."""
+        return self.origin + url if url.startswith("/") else url
+
+    @staticmethod
+    def _page_suffix(folder: str, page: int) -> str:
+        return folder if page <= 1 else f"{folder}page/{page}/"
+
+    def output_path(self, url: str) -> str:
+        """The file (relative to the output folder) that serves ``url``."""
+        relative = url[len(self.base_path):] if url.startswith(self.base_path) else url.lstrip("/")
+        relative = relative.split("?", 1)[0]
+        return relative + "index.html" if relative.endswith("/") or not relative else relative

@@ -1,0 +1,98 @@
+"""Shared fixtures: tiny sites written from a dict of files, the CLI run for real,
+the benchmark corpus generator, and a real browser (Debian chromium via Playwright)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+GEN_CORPUS = SHARED / "bench" / "gen_corpus.py"
+sys.path.insert(0, str(REPO))
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write ``{relative path: text or bytes}`` under ``root``; text is dedented."""
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(textwrap.dedent(data).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def article(title: str = "An article", date: str = "2025-06-13", body: str = "Body text.", **fields) -> str:
+    """Source text of an article with front matter (values given as YAML text)."""
+    lines = ["---", f"title: {title}", f"date: {date}"]
+    lines += [f"{key}: {value}" for key, value in fields.items()]
+    return "\n".join(lines + ["---", "", body, ""])
+
+
+@pytest.fixture
+def make_site(tmp_path):
+    """Write a site folder from a dict of files and return its path."""
+    def make(files: dict[str, str | bytes], name: str = "site") -> Path:
+        return write_files(tmp_path / name, files)
+    return make
+
+
+def run_cli(*args: str, cwd: Path | None = None, check: bool = False, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``python -m builder ARGS`` as a user would, with this checkout's code."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    result = subprocess.run([sys.executable, "-m", "builder", *args], cwd=cwd or REPO, env=env,
+                            capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"builder {' '.join(args)} failed ({result.returncode}):\n"
+                             f"{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+def generate_corpus(count: int, out: Path, seed: int = 1) -> Path:
+    """A site folder whose content/ is a generated archive of ``count`` articles."""
+    subprocess.run([sys.executable, str(GEN_CORPUS), "--articles", str(count), "--out",
+                    str(out / "content"), "--seed", str(seed)], check=True, capture_output=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def corpus_500(tmp_path_factory) -> Path:
+    return generate_corpus(500, tmp_path_factory.mktemp("corpus500"))
+
+
+def chromium_path() -> str:
+    """Debian's chromium; its absence is a failure, never a skip (CI installs it)."""
+    for candidate in (os.environ.get("CHROMIUM_PATH"), shutil.which("chromium"),
+                      "/usr/bin/chromium", shutil.which("chromium-browser")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    pytest.fail("chromium not found: install it (apt-get install -y --no-install-recommends "
+                "chromium) or set CHROMIUM_PATH; .ci/run installs it")
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Debian chromium driven by Playwright (one per test session)."""
+    from playwright.sync_api import sync_playwright
+    path = chromium_path()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

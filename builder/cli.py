@@ -34,6 +34,13 @@ def make_parser() -> argparse.ArgumentParser:
     build_parser.add_argument("--base-url", help="override site.toml's base_url")
     build_parser.add_argument("--out", type=Path, help="output folder (default: site.toml's output)")
     build_parser.add_argument("--no-search", action="store_true", help="skip the search index")
+    build_parser.add_argument("--no-cache", action="store_true",
+                              help="ignore and leave alone the cache (a cold build)")
+    build_parser.add_argument("--jobs", type=int, default=0,
+                              help="worker processes (default: one per core)")
+
+    clean_parser = commands.add_parser("clean", help="remove the cache folder")
+    clean_parser.add_argument("--site", type=Path, default=Path("."), help="site folder")
 
     check_parser = commands.add_parser("check", help="validate everything and write nothing")
     _site_arguments(check_parser)
@@ -51,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             return _build(args)
         if args.command == "check":
             return _check(args)
+        if args.command == "clean":
+            return _clean(args)
     except BuildFailed as failed:
         for problem in failed.problems:
             print(problem, file=sys.stderr)
@@ -68,7 +77,7 @@ def _progress(message: str) -> None:
 
 def _build(args) -> int:
     options = BuildOptions(site=args.site, drafts=args.drafts, base_url=args.base_url, out=args.out,
-                           search=not args.no_search)
+                           search=not args.no_search, cache=not args.no_cache, jobs=args.jobs)
     result = build(options, progress=_progress)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -79,4 +88,12 @@ def _build(args) -> int:
 def _check(args) -> int:
     result = build(BuildOptions(site=args.site, drafts=args.drafts, write=False), progress=_progress)
     print(f"ok: {result.articles:,} articles, {result.pages:,} pages, no problems")
+    return EXIT_OK
+
+
+def _clean(args) -> int:
+    from builder.cache import clean
+    from builder.config import load_config
+    folder = load_config(args.site).cache_dir
+    print(f"removed {folder}" if clean(folder) else f"no cache at {folder}")
     return EXIT_OK

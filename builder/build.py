@@ -127,8 +127,12 @@ def site_globals(config: SiteConfig, archive: Archive, urls: Urls, assets: dict[
             "builder_version": __version__}
 
 
-def build(options: BuildOptions, progress=None) -> BuildResult:
-    """Build the site (or only check it); raise BuildFailed with every problem found."""
+def build(options: BuildOptions, progress=None, cache: Cache | None = None) -> BuildResult:
+    """Build the site (or only check it); raise BuildFailed with every problem found.
+
+    ``cache``: a Cache kept by the caller across builds (serve); by default the
+    build opens the site's cache folder (or a throwaway one with --no-cache).
+    """
     result = BuildResult()
     timer = Timer(result, progress)
     with timer.step("config"):
@@ -137,7 +141,10 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
         if options.write:
             check_output_folder(output, config.root)
         jobs = options.jobs or workers.default_jobs()
-        if options.cache and options.write:
+        own_cache = cache is None
+        if not own_cache:
+            cache.rekey(cache_key(config))
+        elif options.cache and options.write:
             cache = Cache.open(config.cache_dir, cache_key(config))
         else:
             cache = Cache.throwaway(cache_key(config))
@@ -145,7 +152,9 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
         return _build(options, config, output, cache, jobs, result, timer)
     finally:
         result.notes += cache.notes
-        cache.close()
+        cache.notes.clear()
+        if own_cache:
+            cache.close()
 
 
 def input_signature(config: SiteConfig, options: BuildOptions, sources: list[SourceFile],

@@ -52,6 +52,7 @@ class Cache:
     state: dict = field(default_factory=dict)  # last build's input signature, file list, counts…
     notes: list[str] = field(default_factory=list)
     temporary: bool = False  # --no-cache: a throwaway folder
+    in_memory: bool = False  # serve: keep state in memory, write it once at the end (flush)
     _records_loaded: bool = True
 
     @classmethod
@@ -109,12 +110,28 @@ class Cache:
         if self.temporary:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._write(RECORDS_FILE, (articles, pages))
-        self._write(STATE_FILE, (state,))  # last: it vouches for the records file
+        if self.in_memory:
+            # What is on disk no longer matches the output folder: drop it until flush().
+            (self.folder / STATE_FILE).unlink(missing_ok=True)
+        else:
+            self._write(RECORDS_FILE, (articles, pages))
+            self._write(STATE_FILE, (state,))  # last: it vouches for the records file
         if articles.keys() != self.articles.keys() or any(
                 articles[p].article.digest != self.articles[p].article.digest for p in articles):
             self._prune_bodies({r.article.digest for r in articles.values()})
         self.articles, self.pages, self.state = articles, pages, state
+
+    def rekey(self, key: str) -> None:
+        """Forget everything when what shapes parsing changed (serve, after a site.toml edit)."""
+        if key != self.key:
+            self.key, self.articles, self.pages, self.state = key, {}, {}, {}
+
+    def flush(self) -> None:
+        """Write what an in-memory cache holds (serve calls this when it stops)."""
+        if self.in_memory and not self.temporary and self.state:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._write(RECORDS_FILE, (self.articles, self.pages))
+            self._write(STATE_FILE, (self.state,))
 
     def _write(self, name: str, parts: tuple) -> None:
         handle = tempfile.NamedTemporaryFile("wb", dir=self.folder, delete=False, suffix=".tmp")

@@ -39,6 +39,18 @@ def make_parser() -> argparse.ArgumentParser:
     build_parser.add_argument("--jobs", type=int, default=0,
                               help="worker processes (default: one per core)")
 
+    serve_parser = commands.add_parser("serve", help="build, serve on 127.0.0.1 and rebuild on changes")
+    _site_arguments(serve_parser)
+    serve_parser.add_argument("--base-url", help="override site.toml's base_url")
+    serve_parser.add_argument("--out", type=Path, help="output folder (default: site.toml's output)")
+    serve_parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve_parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; next free one if taken)")
+    serve_parser.add_argument("--expose", action="store_true",
+                              help="allow a --host other machines can reach (prints a warning)")
+    serve_parser.add_argument("--poll", action="store_true",
+                              help="poll for changes (network mounts, containers without inotify)")
+    serve_parser.add_argument("--no-search", action="store_true", help="skip the search index")
+
     clean_parser = commands.add_parser("clean", help="remove the cache folder")
     clean_parser.add_argument("--site", type=Path, default=Path("."), help="site folder")
 
@@ -60,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             return _check(args)
         if args.command == "clean":
             return _clean(args)
+        if args.command == "serve":
+            return _serve(args)
     except BuildFailed as failed:
         for problem in failed.problems:
             print(problem, file=sys.stderr)
@@ -97,3 +111,13 @@ def _clean(args) -> int:
     folder = load_config(args.site).cache_dir
     print(f"removed {folder}" if clean(folder) else f"no cache at {folder}")
     return EXIT_OK
+
+
+def _serve(args) -> int:
+    from builder.serve import ServeOptions, serve
+    options = BuildOptions(site=args.site, drafts=args.drafts, base_url=args.base_url, out=args.out,
+                           search=not args.no_search)
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+    return serve(options, ServeOptions(host=args.host, port=args.port, poll=args.poll,
+                                       open_host=args.expose), log=log)

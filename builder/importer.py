@@ -14,6 +14,7 @@ import re
 import sys
 import unicodedata
 from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +24,7 @@ import pycountry
 from builder.articles import RelatedItem
 from builder.config import SiteConfig, load_config
 from builder.countries import ALIASES, EXTRA_COUNTRIES, FAMILIAR_NAMES, Country, country_index
-from builder.new import (Existing, Raw, check_new_place, create_file, existing_articles, front_matter,
+from builder.new import (Existing, Raw, bad_slug_argument, check_new_place, create_file, existing_articles, front_matter,
                          resolve_countries, resolve_topics, slug_for, verify)
 from builder.problems import BuildFailed, Problem, raise_if_any
 
@@ -238,8 +239,8 @@ def _date_value(date: str, where: str) -> tuple[Raw | None, list[Problem]]:
 
 
 def import_text(config: SiteConfig, existing: Existing, source: str, text: str, title: str = "",
-                date: str = "", countries: list[str] | None = None, topics: list[str] = (),
-                taken: set[str] = frozenset()) -> Imported:
+                date: str = "", countries: Sequence[str] = (), topics: Sequence[str] = (),
+                taken: Collection[str] = (), slug: str = "") -> Imported:
     """Make one article from plain text; BuildFailed (naming ``source``) when it cannot."""
     plain = split_plain_text(text)
     title = " ".join((title or plain.title).split())
@@ -263,18 +264,20 @@ def import_text(config: SiteConfig, existing: Existing, source: str, text: str, 
         problems += found
     else:
         chosen_countries = tuple(country for country, _ in detection.countries)
+    slug = slug or slug_for(title)
+    if title and not slug:
+        problems += check_new_place(existing, slug, "", source)  # says to give --slug
     raise_if_any(problems)
 
-    slug = slug_for(title)
     related, related_notes = related_items(plain.headlines, existing)
     fields: list[tuple[str, object]] = [("title", title), ("date", raw_date),
                                         ("countries", [c.name for c in chosen_countries]),
                                         ("topics", [t.name for t in chosen_topics])]
     if related:
         fields.append(("related", related))
-    body = markdown_body(plain.paragraphs)
+    text = front_matter(fields, markdown_body(plain.paragraphs))
     # The year folder follows the date in the site's time zone, as the URL does.
-    article = verify(config, f"content/{slug}.md", front_matter(fields, body), source)
+    article = verify(config, f"content/{slug}.md", text, source)
     relative = f"content/{article.year:04d}/{slug}.md"
     problems = check_new_place(existing, slug, relative, source)
     if slug in taken:
@@ -290,12 +293,12 @@ def import_text(config: SiteConfig, existing: Existing, source: str, text: str, 
     linked = sum(1 for item in related if item.slug)
     notes.append(f"related: {len(related)} headlines ({linked} linked to archive articles)")
     notes += related_notes
-    return Imported(source=source, relative=relative, text=front_matter(fields, body), notes=tuple(notes))
+    return Imported(source=source, relative=relative, text=text, notes=tuple(notes))
 
 
-def import_files(site: Path, files: list[Path], title: str = "", date: str = "",
-                 countries: list[str] | None = None, topics: list[str] = (),
-                 dry_run: bool = False) -> list[Imported]:
+def import_files(site: Path, files: Sequence[Path], title: str = "", date: str = "",
+                 countries: Sequence[str] = (), topics: Sequence[str] = (),
+                 dry_run: bool = False, slug: str = "") -> list[Imported]:
     """Import every file; nothing is written unless all of them import cleanly."""
     config = load_config(site)
     existing = existing_articles(config)
@@ -311,7 +314,7 @@ def import_files(site: Path, files: list[Path], title: str = "", date: str = "",
             problems.append(Problem(source, 0, f"cannot read: {reason}"))
             continue
         try:
-            imported = import_text(config, existing, source, text, title, date, countries, topics, taken)
+            imported = import_text(config, existing, source, text, title, date, countries, topics, taken, slug)
         except BuildFailed as failed:
             problems += failed.problems
             continue
@@ -332,6 +335,7 @@ def add_command(commands) -> None:
     parser = commands.add_parser("import", help="turn plain-text articles into Markdown articles")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="plain-text article(s)")
     parser.add_argument("--title", default="", help="the headline (one FILE only)")
+    parser.add_argument("--slug", default="", help="the slug (one FILE only; default: from the title)")
     parser.add_argument("--date", default="", help="YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]")
     parser.add_argument("--country", action="append", default=[], metavar="NAME",
                         help="use these countries instead of the detected ones; repeatable")
@@ -342,12 +346,15 @@ def add_command(commands) -> None:
 
 
 def run(args) -> int:
-    if args.title and len(args.files) > 1:
-        print("error: --title names one article; import several files one at a time "
+    if (args.title or args.slug) and len(args.files) > 1:
+        print("error: --title and --slug name one article; import several files one at a time "
               "or give each a 'Title:' line", file=sys.stderr)
         return 2
-    results = import_files(args.site, args.files, args.title, args.date, args.country or None,
-                           args.topic, args.dry_run)
+    if bad_slug_argument(args.slug):
+        print(bad_slug_argument(args.slug), file=sys.stderr)
+        return 2
+    results = import_files(args.site, args.files, args.title, args.date, args.country,
+                           args.topic, args.dry_run, args.slug)
     for imported in results:
         print(f"{imported.source}: {'would write' if args.dry_run else 'wrote'} {imported.relative}",
               file=sys.stderr)

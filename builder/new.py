@@ -218,10 +218,16 @@ def add_command(commands) -> None:
     parser.set_defaults(run=run)
 
 
+def bad_slug_argument(slug: str) -> str:
+    """The usage error for a --slug that is not a slug ('' when it is fine or not given)."""
+    if slug and slugify(slug) != slug:
+        return f"error: --slug {slug!r} is not a slug (such as '{slugify(slug) or 'my-article'}')"
+    return ""
+
+
 def run(args) -> int:
-    if args.slug and slugify(args.slug) != args.slug:
-        print(f"error: --slug {args.slug!r} is not a slug (such as '{slugify(args.slug) or 'my-article'}')",
-              file=sys.stderr)
+    if bad_slug_argument(args.slug):
+        print(bad_slug_argument(args.slug), file=sys.stderr)
         return 2
     path = new_article(args.site, args.title, args.country, args.topic, slug=args.slug, draft=args.draft)
     print(path)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -208,7 +207,7 @@ def _size(count: int) -> str:
 
 
 def as_text(report: Report) -> str:
-    lines = [f"{report.articles:,} article{'' if report.articles == 1 else 's'}" + (f" ({report.drafts_left_out:,} drafts left out)"
+    lines = [f"{report.articles:,} article{'' if report.articles == 1 else 's'}" + (f" ({report.drafts_left_out:,} draft{'' if report.drafts_left_out == 1 else 's'} left out)"
                                                 if report.drafts_left_out else "")]
 
     def section(title: str, rows: list[str]) -> None:

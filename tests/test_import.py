@@ -210,3 +210,16 @@ def test_escaping_is_minimal():
     for line in ("He said “yes” — it’s 50% & more", "snake_case", "1.5 percent", "U.S.-Japan trade",
                  "#hashtag", "S&P 500", "x < y"):
         assert escape_markdown(line) == line
+
+
+def test_a_title_without_latin_letters_needs_a_slug(make_site, tmp_path):
+    site = make_site({"content/.keep": ""})
+    plain = tmp_path / "jp.txt"
+    plain.write_text("Japan spoke.\n", encoding="utf-8")
+    result = run_cli("import", str(plain), "--title", "日本", "--date", "2025-01-01", "--site", str(site))
+    assert result.returncode == 1
+    assert f"{plain}: the title gives no slug (no Latin letters or digits); give one with --slug" in result.stderr
+    done = run_cli("import", str(plain), "--title", "日本", "--date", "2025-01-01", "--slug", "nihon",
+                   "--site", str(site), check=True)
+    assert done.stdout.strip() == "content/2025/nihon.md"
+    assert parts((site / "content/2025/nihon.md").read_text(encoding="utf-8"))[0]["title"] == "日本"

@@ -1,6 +1,5 @@
 """`python -m builder report`: counts cross-checked against the files, editorial checks, output size."""
 
-import datetime as dt
 import json
 from collections import Counter
 from pathlib import Path
@@ -86,7 +85,7 @@ def test_editorial_checks_on_a_fixture_archive(make_site):
     assert report_json(site, "--drafts")["articles"] == 6
 
     text = run_cli("report", "--site", str(site), check=True).stdout
-    assert text.startswith("5 articles (1 drafts left out)\n")
+    assert text.startswith("5 articles (1 draft left out)\n")
     assert "  'Tariff' / 'Tariffs' (plural)\n" in text
     assert "  'AI' / 'Artificial Intelligence' (acronym)\n" in text
     assert "  content/2024/c.md (2024-12-01) -> b (2025-06-10)\n" in text

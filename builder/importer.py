@@ -24,8 +24,8 @@ import pycountry
 from builder.articles import RelatedItem
 from builder.config import SiteConfig, load_config
 from builder.countries import ALIASES, EXTRA_COUNTRIES, FAMILIAR_NAMES, Country, country_index
-from builder.new import (Existing, Raw, bad_slug_argument, check_new_place, create_file, existing_articles, front_matter,
-                         resolve_countries, resolve_topics, slug_for, verify)
+from builder.new import (Existing, Raw, bad_slug_argument, check_new_place, create_file, existing_articles,
+                         front_matter, resolve_countries, resolve_topics, slug_for, verify)
 from builder.problems import BuildFailed, Problem, raise_if_any
 
 HEADLINE_LIMIT = 200  # characters: a longer line is body text, not a headline
@@ -75,7 +75,10 @@ def split_plain_text(text: str) -> PlainText:
 
 # A line that would start a block other than a paragraph: heading, quote,
 # list item, thematic break, fenced code, table row, HTML block.
-_BLOCK_START = re.compile(r"^(#{1,6}(?=\s|$)|>|[-+*](?=\s|$)|\d{1,9}(?=[.)](\s|$))|[-*_=](?:\s*[-*_=]){2,}\s*$|`{3,}|~{3,}|\|)")
+_BLOCK_START = re.compile(r"""^(
+    \#{1,6}(?=\s|$) | > | [-+*](?=\s|$) | \d{1,9}(?=[.)](\s|$))
+    | [-*_=](?:\s*[-*_=]){2,}\s*$ | `{3,} | ~{3,} | \|
+)""", re.VERBOSE)
 _ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _HTML_OR_AUTOLINK = re.compile(r"<(?=[A-Za-z/!?])")
 
@@ -256,7 +259,7 @@ def import_text(config: SiteConfig, existing: Existing, source: str, text: str, 
         problems.append(Problem(source, 0, "no body text"))
     raw_date, found = _date_value(date, source) if date else (None, [])
     problems += found
-    chosen_topics, found = resolve_topics(config, list(topics), source)
+    chosen_topics, found = resolve_topics(config, topics, source)
     problems += found
     detection = detect_countries(plain.paragraphs, tuple(sorted(config.country_aliases.items())))
     if countries:

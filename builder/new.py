@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -59,7 +60,8 @@ def slug_for(title: str, limit: int = SLUG_LIMIT) -> str:
     return slug
 
 
-def resolve_countries(config: SiteConfig, names: list[str], where: str) -> tuple[tuple[Country, ...], list[Problem]]:
+def resolve_countries(config: SiteConfig, names: Sequence[str],
+                      where: str) -> tuple[tuple[Country, ...], list[Problem]]:
     """Countries for ``names`` with the build's index and the site's aliases."""
     settings = ParseSettings.from_config(config)
     index = country_index(settings.country_aliases)
@@ -77,7 +79,8 @@ def resolve_countries(config: SiteConfig, names: list[str], where: str) -> tuple
     return tuple(found), problems
 
 
-def resolve_topics(config: SiteConfig, labels: list[str], where: str) -> tuple[tuple[Topic, ...], list[Problem]]:
+def resolve_topics(config: SiteConfig, labels: Sequence[str],
+                   where: str) -> tuple[tuple[Topic, ...], list[Problem]]:
     """Topics for ``labels``: vocabulary names when the site declares a vocabulary."""
     closed = vocabulary(ParseSettings.from_config(config).topic_vocabulary)
     found: list[Topic] = []

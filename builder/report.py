@@ -15,7 +15,7 @@ from builder.archive import Archive, build_archive
 from builder.build import load_content
 from builder.config import load_config
 from builder.problems import raise_if_any
-from builder.topics import Topic
+from builder.topics import Topic, free_topic
 
 PAGES_LIMIT = 1024 ** 3  # GitHub Pages: a published site may be at most 1 GB
 LARGEST_COUNT = 10  # largest pages listed
@@ -95,8 +95,6 @@ class Report:
 
 def make_report(archive: Archive, drafts_left_out: int, output: Path) -> Report:
     """The report on an archive and its built output folder."""
-    by_count = lambda term: (-term.count, term.name.casefold())  # noqa: E731
-    refs = lambda articles: tuple(ArticleRef(a.path, a.slug, a.title) for a in articles)  # noqa: E731
     newer = []
     for article in archive.articles:
         for link in archive.links[article.slug].related:
@@ -105,30 +103,33 @@ def make_report(archive: Archive, drafts_left_out: int, output: Path) -> Report:
                                        link.article.slug, link.article.date.isoformat()))
     return Report(
         articles=len(archive.articles), drafts_left_out=drafts_left_out,
-        countries=tuple(Count(t.name, t.count) for t in sorted(archive.countries, key=by_count)),
-        topics=tuple(Count(t.name, t.count) for t in sorted(archive.topics, key=by_count)),
+        countries=tuple(Count(t.name, t.count) for t in sorted(archive.countries, key=_by_count)),
+        topics=tuple(Count(t.name, t.count) for t in sorted(archive.topics, key=_by_count)),
         years=tuple(Count(str(y.year), y.count) for y in archive.years),
-        without_country=refs(a for a in archive.articles if not a.countries),
-        without_topic=refs(a for a in archive.articles if not a.topics),
-        duplicate_topics=duplicate_topics(
-            [Topic(t.name, t.name.casefold(), t.slug) for t in archive.topics]),
+        without_country=_refs(a for a in archive.articles if not a.countries),
+        without_topic=_refs(a for a in archive.articles if not a.topics),
+        duplicate_topics=duplicate_topics([free_topic(t.name) for t in archive.topics]),
         related_to_newer=tuple(newer),
         output=output_size(output))
+
+
+def _by_count(term) -> tuple:
+    return (-term.count, term.name.casefold())
+
+
+def _refs(articles) -> tuple[ArticleRef, ...]:
+    return tuple(ArticleRef(a.path, a.slug, a.title) for a in articles)
 
 
 # ------------------------------------------------------- duplicate topics
 
 
-def _singular(key: str) -> str:
-    """The key with its last word made singular (rough English rules)."""
-    head, _, word = key.rpartition(" ")
-    if word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    elif word.endswith(("ses", "xes", "zes", "ches", "shes")):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-        word = word[:-1]
-    return f"{head} {word}" if head else word
+def _plurals(key: str) -> set[str]:
+    """English plural forms of a key's last word: 'tariff' -> 'tariffs', 'policy' -> 'policies'."""
+    forms = {key + "s", key + "es"}
+    if key.endswith("y"):
+        forms.add(key[:-1] + "ies")
+    return forms
 
 
 def _acronyms(key: str) -> set[str]:
@@ -157,7 +158,7 @@ def duplicate_topics(topics: list[Topic]) -> tuple[TopicPair, ...]:
     for index, first in enumerate(ordered):
         for second in ordered[index + 1:]:
             a, b = first.key, second.key
-            if _singular(a) == _singular(b):
+            if b in _plurals(a) or a in _plurals(b):
                 reason = "plural"
             elif (" " not in a and a in _acronyms(b)) or (" " not in b and b in _acronyms(a)):
                 reason = "acronym"
@@ -206,9 +207,13 @@ def _size(count: int) -> str:
     return ""
 
 
+def _counted(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def as_text(report: Report) -> str:
-    lines = [f"{report.articles:,} article{'' if report.articles == 1 else 's'}" + (f" ({report.drafts_left_out:,} draft{'' if report.drafts_left_out == 1 else 's'} left out)"
-                                                if report.drafts_left_out else "")]
+    lines = [_counted(report.articles, "article")
+             + (f" ({_counted(report.drafts_left_out, 'draft')} left out)" if report.drafts_left_out else "")]
 
     def section(title: str, rows: list[str]) -> None:
         lines.append("")

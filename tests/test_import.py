@@ -31,7 +31,8 @@ def test_the_seed_as_a_dry_run(make_site):
     site = make_site({"content/2024/other.md": article("Other", "2024-01-01")})
     result = run_cli("import", str(SEED), "--title", TITLE, "--date", "2025-06-13", "--dry-run",
                      "--site", str(site), check=True)
-    assert result.stdout.startswith("# content/2025/japan-reports-progress-in-fifth-round-of-tariff-talks-with-the-u-s.md\n")
+    assert result.stdout.startswith(
+        "# content/2025/japan-reports-progress-in-fifth-round-of-tariff-talks-with-the-u-s.md\n")
     meta, body = parts(result.stdout.split("\n", 1)[1])
     assert meta["title"] == TITLE and str(meta["date"]) == "2025-06-13"
     assert meta["countries"] == ["United States", "Japan"]  # 6 and 5 mentions: most first
@@ -218,7 +219,8 @@ def test_a_title_without_latin_letters_needs_a_slug(make_site, tmp_path):
     plain.write_text("Japan spoke.\n", encoding="utf-8")
     result = run_cli("import", str(plain), "--title", "日本", "--date", "2025-01-01", "--site", str(site))
     assert result.returncode == 1
-    assert f"{plain}: the title gives no slug (no Latin letters or digits); give one with --slug" in result.stderr
+    assert (f"{plain}: the title gives no slug (no Latin letters or digits); give one with --slug"
+            in result.stderr)
     done = run_cli("import", str(plain), "--title", "日本", "--date", "2025-01-01", "--slug", "nihon",
                    "--site", str(site), check=True)
     assert done.stdout.strip() == "content/2025/nihon.md"

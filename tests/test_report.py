@@ -122,9 +122,10 @@ def test_report_stops_on_what_a_build_would_reject(make_site):
 def test_duplicate_topic_rules():
     def pairs(*names):
         return {(p.first, p.second, p.reason) for p in duplicate_topics([free_topic(n) for n in names])}
-    assert pairs("Central Bank", "Central Banks", "Policy", "Policies", "Tax", "Taxes") == {
+    assert pairs("Central Bank", "Central Banks", "Policy", "Policies", "Tax", "Taxes", "Course",
+                 "Courses") == {
         ("Central Bank", "Central Banks", "plural"), ("Policies", "Policy", "plural"),
-        ("Tax", "Taxes", "plural")}
+        ("Tax", "Taxes", "plural"), ("Course", "Courses", "plural")}
     assert pairs("EU", "European Union", "OG", "Oil and Gas", "Defence", "Defense") == {
         ("EU", "European Union", "acronym"), ("OG", "Oil and Gas", "acronym"),
         ("Defence", "Defense", "spelling")}

@@ -244,6 +244,16 @@ def test_one_h1_first_and_no_skipped_heading_levels(name, browser, sample_origin
 
 # --- layout, colour schemes, print ---------------------------------------------------
 
+OUTSIDE_WRAP_JS = """() => Array.from(document.querySelectorAll('.wrap')).flatMap(wrap => {
+    const box = wrap.getBoundingClientRect(), style = getComputedStyle(wrap);
+    const left = box.left + parseFloat(style.paddingLeft), right = box.right - parseFloat(style.paddingRight);
+    return Array.from(wrap.querySelectorAll('*')).filter(e => {
+        const r = e.getBoundingClientRect();
+        return r.width > 1 && (r.left < left - 1 || r.right > right + 1);
+    }).map(e => e.tagName + '.' + e.className);
+})"""
+
+
 @pytest.mark.parametrize("name", list(SAMPLE_PAGES) + list(PAGED_PAGES))
 def test_nothing_overflows_a_320px_screen(name, browser, sample_origin, paged_origin):
     url = (sample_origin + SAMPLE_PAGES[name]) if name in SAMPLE_PAGES else paged_origin + PAGED_PAGES[name]
@@ -251,6 +261,9 @@ def test_nothing_overflows_a_320px_screen(name, browser, sample_origin, paged_or
     try:
         page.goto(url)
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        # Nor does anything poke out of its column into the page margin.
+        outside = page.evaluate(OUTSIDE_WRAP_JS)
+        assert outside == [], outside
     finally:
         page.close()
 
@@ -339,7 +352,7 @@ def test_header_navigation_marks_the_current_section(sample_out):
 
 def test_article_links_countries_topics_and_reading_on(paged_out):
     html = (paged_out / "2025/02/story-1/index.html").read_text()
-    assert '<a href="/countries/japan/"><span class="flag" aria-hidden="true">🇯🇵</span> Japan</a>' in html
+    assert '<span class="flag" aria-hidden="true">🇯🇵</span> <a href="/countries/japan/">Japan</a>' in html
     assert '<a href="/topics/trade/">Trade</a>' in html
     assert "By A. Writer and B. Writer" in html
     assert '<a href="https://example.org/wire">Example Wire</a>' in html

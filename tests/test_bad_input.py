@@ -8,6 +8,7 @@ good site (``None`` deletes a file) and the problem lines the build must print, 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -307,12 +308,18 @@ def expected_stderr(problems: list[str]) -> list[str]:
     return problems + [f"{count} problem{'s' if count != 1 else ''} found; nothing was written"]
 
 
-@pytest.fixture
-def built_site(make_site):
-    """The good site, built once; returns (site, snapshot of output/, listing of the site folder)."""
-    site = make_site(GOOD_SITE)
+@pytest.fixture(scope="session")
+def built_good_site(tmp_path_factory) -> Path:
+    """The good site, built once by the real CLI."""
+    site = write_files(tmp_path_factory.mktemp("good") / "site", GOOD_SITE)
     run_cli("build", "--site", str(site), check=True)
     return site
+
+
+@pytest.fixture
+def built_site(built_good_site, tmp_path) -> Path:
+    """A private copy of the built good site (output/ included, modification times kept)."""
+    return Path(shutil.copytree(built_good_site, tmp_path / "site"))
 
 
 @pytest.mark.parametrize("case", INVALID_SITES, ids=[c["id"] for c in INVALID_SITES])

@@ -156,6 +156,11 @@ INVALID_SITES = [
         "problems": [f"{C}:4: 'image' needs 'alt' text describing the picture"],
     },
     {
+        "id": "image-relative-src",
+        "files": {C: article("Gamma", "2025-06-15", image="{src: images/x.jpg, alt: A map}")},
+        "problems": [f"{C}:4: image src 'images/x.jpg' must start with http://, https:// or /"],
+    },
+    {
         "id": "template-syntax-error",
         "files": {"templates/article.html": """
             {% extends "base.html" %}
@@ -384,6 +389,20 @@ def test_refuses_site_toml_output_that_is_the_site_folder(built_site):
     assert result.returncode == 1
     assert result.stderr.splitlines() == expected_stderr(
         [f"{site.resolve()}: refusing to use this output folder: it is the site folder or contains it"])
+    assert snapshot(site) == before
+
+
+@pytest.mark.parametrize("inside", ["content", "content/2025/site", "templates", "static/out"])
+def test_refuses_output_folder_within_a_site_input_folder(built_site, inside):
+    site = built_site
+    (site / "static").mkdir()
+    before = snapshot(site)
+    result = run_cli("build", "--site", str(site), "--out", str(site / inside))
+    assert result.returncode == 1
+    folder = inside.split("/")[0]
+    assert result.stderr.splitlines() == expected_stderr(
+        [f"{(site / inside).resolve()}: refusing to use this output folder: it is within the site's "
+         f"{folder}/ folder"])
     assert snapshot(site) == before
 
 

@@ -86,6 +86,12 @@ def test_summary_of_a_short_first_paragraph_is_all_of_it_as_plain_text():
     assert parsed.summary == "A short first paragraph."
 
 
+@pytest.mark.parametrize("written", ["2025-06-13", '"2025-06-13"', "'2025-06-13'"])
+def test_a_date_without_time_is_a_date_quoted_or_not(written):
+    parsed = parse(article(date=written), timezone="Asia/Tokyo")
+    assert parsed.date_only and parsed.date.isoformat() == "2025-06-13T00:00:00+09:00"
+
+
 def test_naive_times_are_in_the_site_time_zone():
     parsed = parse(article(date="2025-06-13T09:30:00"), timezone="Asia/Tokyo")
     assert parsed.date.utcoffset() == dt.timedelta(hours=9)

@@ -59,3 +59,19 @@ def test_sample_site_builds_identically_twice(tmp_path):
     first = build_with_seed(REPO, tmp_path / "one", "random")
     second = build_with_seed(REPO, tmp_path / "two", "random")
     assert_same_tree(first, second)
+
+
+def test_second_build_rewrites_nothing(tmp_path):
+    """Unchanged pages are carried over as they are: same bytes, inode and modification time."""
+    site = write_files(tmp_path / "site", {"content/a.md": article("A", "2025-06-13", topics="[Trade]"),
+                                           "content/b.md": article("B", "2025-06-14", related="[a]")})
+    out = build_with_seed(site, tmp_path / "out", "0", "--no-search")
+
+    def state():
+        # The marker file says "made by builder"; it is not part of the site.
+        return {p.relative_to(out).as_posix(): (p.read_bytes(), p.stat().st_ino, p.stat().st_mtime_ns)
+                for p in sorted(out.rglob("*")) if p.is_file() and p.name != ".builder-output"}
+
+    before = state()
+    build_with_seed(site, out, "1", "--no-search")
+    assert state() == before

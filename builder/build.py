@@ -137,6 +137,8 @@ def build(options: BuildOptions, progress=None, cache: Cache | None = None) -> B
     timer = Timer(result, progress)
     with timer.step("config"):
         config = load_config(options.site, options.base_url)
+        if not options.search:  # pages must not link to a /search/ this build leaves out
+            config = dataclasses.replace(config, search=dataclasses.replace(config.search, enabled=False))
         output = (options.out.resolve() if options.out else config.output_dir)
         if options.write:
             check_output_folder(output, config.root)

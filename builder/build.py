@@ -191,7 +191,7 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
         result.drafts_left_out = content.drafts_left_out
     with timer.step("archive"):
         memo = dict(state.get("archive_memo", {}))
-        archive, archive_problems = build_archive(content.articles, memo)
+        archive, archive_problems = build_archive(content.articles, memo, content.unparsed_slugs)
         problems += archive_problems
         urls = Urls(config.base_path, config.origin)
         search = options.search and config.search.enabled

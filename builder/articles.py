@@ -38,13 +38,14 @@ class RelatedItem:
 
 @dataclass(frozen=True)
 class BodyRef:
-    """A rendered body kept in a cache file instead of memory (large archives)."""
+    """A rendered body kept in the cache's body store instead of memory (large archives)."""
 
-    path: str
+    store: str  # path of the store (see builder.cache.BodyStore)
+    digest: str
 
     def read(self) -> str:
-        with open(self.path, encoding="utf-8") as handle:
-            return handle.read()
+        from builder.cache import BodyStore
+        return BodyStore.at(self.store).read(self.digest)
 
 
 @dataclass(frozen=True)

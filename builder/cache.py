@@ -6,9 +6,9 @@ Two things are kept under the cache folder (``.cache/`` by default):
   file's (size, mtime_ns, sha256), and every page's fingerprint from the
   last successful build; ``state.pickle``: the last build's input
   signature and output file list (all a no-op rebuild reads).
-- ``bodies/``: each article's rendered Markdown, named by the article's
-  digest (a hash of its source bytes and the parse settings), read only
-  when a page that shows the body is rendered.
+- ``bodies.sqlite``: each article's rendered Markdown, keyed by the
+  article's digest (a hash of its source bytes and the parse settings),
+  read only when a page that shows the body is rendered.
 
 The state file carries a key made of the builder version and everything
 that shapes parsing; a missing, corrupted or foreign state file is
@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import sqlite3
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from pathlib import Path
 from builder.articles import Article, BodyRef
 
 MAGIC = "builder-cache"
-FORMAT = 3
+FORMAT = 4
 STATE_FILE = "state.pickle"  # small: input signature, output file list, counts
 RECORDS_FILE = "records.pickle"  # large: parsed articles and page fingerprints
 
@@ -102,8 +103,9 @@ class Cache:
         return cls(folder=Path(tempfile.mkdtemp(prefix="builder-cache-")), key=key, temporary=True)
 
     @property
-    def bodies(self) -> Path:
-        return self.folder / "bodies"
+    def bodies(self) -> str:
+        """Path of the body store (see BodyStore)."""
+        return str(self.folder / "bodies.sqlite")
 
     def save(self, articles: dict[str, ArticleRecord], pages: dict[str, str], state: dict) -> None:
         """Write the state atomically and drop bodies no article refers to."""
@@ -141,26 +143,69 @@ class Cache:
         os.replace(handle.name, self.folder / name)
 
     def _prune_bodies(self, keep: set[str]) -> None:
-        if not self.bodies.is_dir():
-            return
-        for entry in os.scandir(self.bodies):
-            if entry.name.endswith(".html") and entry.name[:-5] not in keep:
-                os.unlink(entry.path)
+        if os.path.exists(self.bodies):
+            BodyStore.at(self.bodies).keep_only(keep)
 
     def close(self) -> None:
+        BodyStore.close_all(self.bodies)
         if self.temporary:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def store_body(folder: Path, digest: str, html: str) -> BodyRef:
-    """Keep a rendered body in ``folder`` (atomically; content-addressed, so never rewritten)."""
-    path = folder / f"{digest}.html"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = folder / f".{digest}.{os.getpid()}.tmp"
-        temporary.write_text(html, encoding="utf-8")
-        os.replace(temporary, path)
-    return BodyRef(str(path))
+class BodyStore:
+    """Rendered bodies by article digest, in one SQLite file.
+
+    One file instead of one file per article: a cold build of 10,000
+    articles would otherwise create 10,000 files. Each process opens its
+    own connection (worker processes are forked), and writes go in one
+    transaction per batch.
+    """
+
+    _open: dict[tuple[int, str], "BodyStore"] = {}
+
+    def __init__(self, path: str):
+        self.path = path
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.connection = sqlite3.connect(path, timeout=60, isolation_level=None)
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute("PRAGMA synchronous=NORMAL")
+        self.connection.execute("CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT NOT NULL)")
+
+    @classmethod
+    def at(cls, path: str) -> "BodyStore":
+        """This process's connection to the store at ``path``."""
+        key = (os.getpid(), path)
+        store = cls._open.get(key)
+        if store is None:
+            store = cls._open[key] = cls(path)
+        return store
+
+    @classmethod
+    def close_all(cls, path: str) -> None:
+        """Close this process's connections to ``path`` (before the file goes away)."""
+        for key in [k for k in cls._open if k[1] == path]:
+            cls._open.pop(key).connection.close()
+
+    def read(self, digest: str) -> str:
+        row = self.connection.execute("SELECT html FROM bodies WHERE digest = ?", (digest,)).fetchone()
+        if row is None:
+            raise LookupError(f"body {digest} is missing from the cache {self.path}")
+        return row[0]
+
+    def add(self, bodies: list[tuple[str, str]]) -> None:
+        with self.connection:
+            self.connection.execute("BEGIN")
+            self.connection.executemany("INSERT OR IGNORE INTO bodies VALUES (?, ?)", bodies)
+
+    def digests(self) -> set[str]:
+        return {row[0] for row in self.connection.execute("SELECT digest FROM bodies")}
+
+    def keep_only(self, keep: set[str]) -> None:
+        stale = self.digests() - keep
+        if stale:
+            with self.connection:
+                self.connection.execute("BEGIN")
+                self.connection.executemany("DELETE FROM bodies WHERE digest = ?", [(d,) for d in stale])
 
 
 def clean(folder: Path) -> bool:

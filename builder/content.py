@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from builder import workers
-from builder.articles import Article, ParseSettings, parse_article
-from builder.cache import ArticleRecord, Cache, store_body
+from builder.articles import Article, BodyRef, ParseSettings, parse_article
+from builder.cache import ArticleRecord, BodyStore, Cache
 from builder.problems import Problem
 from builder.text import slugify
 
@@ -75,10 +75,10 @@ def load_articles(sources: list[SourceFile], settings: ParseSettings, cache: Cac
     failed: dict[str, list[Problem]] = {}
     pending: list[_Job] = []
     # A cached article is only as good as its body file (someone may have pruned the cache).
-    bodies = set(os.listdir(cache.bodies)) if cache.articles and cache.bodies.is_dir() else set()
+    bodies = BodyStore.at(cache.bodies).digests() if cache.articles else set()
     for source in sources:
         record = cache.articles.get(source.path)
-        if record is not None and f"{record.article.digest}.html" not in bodies:
+        if record is not None and record.article.digest not in bodies:
             record = None
         if record is not None and record.stat == source.stat:
             records[source.path] = record
@@ -86,7 +86,12 @@ def load_articles(sources: list[SourceFile], settings: ParseSettings, cache: Cac
             pending.append(_Job(source, record.sha if record else ""))
     if pending:
         def parse_chunk(chunk: list[_Job]):
-            return [_parse_job(job, settings, cache.bodies) for job in chunk]
+            results = [_parse_job(job, settings) for job in chunk]
+            # Bodies go to the store in one transaction per chunk, not one file each.
+            store = BodyStore.at(cache.bodies)
+            store.add([(a.digest, a.body) for _, a, _ in results if a is not None])
+            return [(sha, dataclasses.replace(a, body=BodyRef(cache.bodies, a.digest)) if a else None, p)
+                    for sha, a, p in results]
         for job, (sha, article, problems) in zip(pending, workers.run(parse_chunk, pending, jobs)):
             if article is None and not problems:  # same bytes as cached: reuse
                 article = cache.articles[job.source.path].article
@@ -112,8 +117,8 @@ def parse_sources(sources: list[SourceFile], settings: ParseSettings) -> list[tu
     return results
 
 
-def _parse_job(job: _Job, settings: ParseSettings, bodies: Path):
-    """(sha, article with its body stored, problems); (sha, None, []) when the cache has it."""
+def _parse_job(job: _Job, settings: ParseSettings):
+    """(sha, article, problems); (sha, None, []) when the cache has these bytes parsed."""
     try:
         raw = job.source.absolute.read_bytes()
     except OSError as error:
@@ -122,8 +127,6 @@ def _parse_job(job: _Job, settings: ParseSettings, bodies: Path):
     if sha == job.known_sha:
         return sha, None, []
     article, problems = parse_article(job.source.path, raw, settings)
-    if article is not None:
-        article = dataclasses.replace(article, body=store_body(bodies, article.digest, article.body))
     return sha, article, problems
 
 

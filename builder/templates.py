@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import traceback
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -24,6 +25,7 @@ def make_environment(template_dirs: tuple[Path, ...]) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # one environment per build: no need to stat templates on every use
     )
     env.filters["datetime_attr"] = datetime_attr
     env.filters["date_text"] = date_text
@@ -32,11 +34,13 @@ def make_environment(template_dirs: tuple[Path, ...]) -> jinja2.Environment:
     return env
 
 
+@lru_cache(maxsize=65536)  # the same dates appear on many pages
 def datetime_attr(value: dt.datetime, date_only: bool = False) -> str:
     """Machine-readable value for <time datetime>: ISO 8601 with the offset."""
     return value.isoformat(timespec="seconds")
 
 
+@lru_cache(maxsize=65536)
 def date_text(value: dt.datetime, date_only: bool = False) -> str:
     """Human-readable date ('13 June 2025') with the time when one was given."""
     text = f"{value.day} {value:%B %Y}"

@@ -165,8 +165,9 @@ def test_deleting_the_cache_changes_nothing(make_site, tmp_path):
 def test_edits_with_a_corrupted_body_file_in_the_cache(make_site, tmp_path):
     site = make_site(SMALL)
     build(site)
-    for body in (site / ".cache/bodies").iterdir():
-        os.unlink(body)
+    import sqlite3
+    with sqlite3.connect(site / ".cache/bodies.sqlite") as store:
+        store.execute("DELETE FROM bodies")
     (site / "content/a.md").write_text(article("Alpha deal", "2025-06-13", countries="[Japan]",
                                                topics="[Trade]"))
     build(site)

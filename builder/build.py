@@ -17,10 +17,13 @@ from builder.archive import Archive, build_archive
 from builder.articles import ParseSettings
 from builder.config import SiteConfig, load_config
 from builder.content import Content, collect, find_sources, parse_sources
+from builder.feeds import plan_feeds
+from builder.hosting import hosting_notes
 from builder.output import check_output_folder, start_staging
 from builder.pages import Page, plan_pages
 from builder.problems import BuildFailed, Problem, raise_if_any
 from builder.render import Renderer
+from builder.sitemap import plan_sitemap
 from builder.templates import check_templates, make_environment, static_files
 from builder.urls import Urls
 
@@ -121,6 +124,8 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
         urls = Urls(config.base_path, config.origin)
         search = options.search and config.search.enabled
         pages = plan_pages(archive, urls, config.page_size, search)
+        pages += plan_feeds(archive, urls, config.feeds.size)
+        pages += plan_sitemap(pages, archive, urls)
         env = make_environment(config.template_dirs)
         problems += check_templates(env, config.template_dirs)
     raise_if_any(problems)
@@ -150,6 +155,7 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
         staging.discard()
         raise
     result.written, result.unchanged, result.output = staging.written, staging.unchanged, output
+    result.notes += hosting_notes(config, output)
     return result
 
 

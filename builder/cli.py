@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from builder import __version__
+from builder import __version__, deploy
 from builder.build import BuildOptions, build
 from builder.problems import BuildFailed
 
@@ -37,6 +37,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     check_parser = commands.add_parser("check", help="validate everything and write nothing")
     _site_arguments(check_parser)
+    deploy.add_parser(commands)
     return parser
 
 
@@ -51,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
             return _build(args)
         if args.command == "check":
             return _check(args)
+        if args.command == "deploy":
+            return deploy.run(args)
     except BuildFailed as failed:
         for problem in failed.problems:
             print(problem, file=sys.stderr)

@@ -31,8 +31,9 @@ def hosting_notes(config: SiteConfig, output: Path) -> list[str]:
     return notes
 
 
-def size_note(size: int, limit: int = PAGES_SIZE_LIMIT) -> str:
+def size_note(size: int, limit: int = 0) -> str:
     """A warning when ``size`` bytes approach or pass GitHub Pages' published-size limit."""
+    limit = limit or PAGES_SIZE_LIMIT
     if size < limit * WARN_AT:
         return ""
     share = f"{size / limit:.0%} of"

@@ -29,9 +29,9 @@ class SitemapEntry:
     lastmod: dt.datetime | None  # latest change of the articles the page shows (None: unknown)
 
 
-def plan_sitemap(pages: list[Page], archive: Archive, urls: Urls,
-                 limit: int = URLS_PER_SITEMAP) -> list[Page]:
+def plan_sitemap(pages: list[Page], archive: Archive, urls: Urls, limit: int = 0) -> list[Page]:
     """sitemap.xml (an index past ``limit`` URLs, with its parts) and robots.txt."""
+    limit = limit or URLS_PER_SITEMAP
     lastmod = _LastModified(archive)
     entries = [SitemapEntry(page.url, lastmod.of(page)) for page in pages
                if page.output.endswith(".html") and page.kind not in LEFT_OUT_KINDS]

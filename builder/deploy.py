@@ -1,0 +1,172 @@
+"""Deploy: build the site and publish it to a branch (``gh-pages``) with plain git.
+
+The user's checkout is never touched: the output folder is committed
+through a temporary index file, so HEAD, the real index and the working
+files stay as they were. The new commit follows the remote branch's
+history (one commit per deploy) and is pushed to ``[deploy] remote``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from builder import __version__
+from builder.build import BuildOptions, build
+from builder.config import load_config
+from builder.output import MARKER
+from builder.problems import BuildFailed, Problem
+
+EXIT_OK, EXIT_TOOL = 0, 3  # as in builder.cli
+NOJEKYLL = ".nojekyll"  # without it GitHub Pages runs Jekyll, which drops files starting with '_'
+
+
+class DeployFailed(Exception):
+    """git could not do what deploy needs (no remote, push rejected…)."""
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    """What a deploy published."""
+
+    remote: str
+    branch: str
+    commit: str  # full hash of the branch's new tip
+    changed: bool  # False: the branch already held exactly this site
+    files: int  # files in the published tree
+
+
+def add_parser(commands) -> None:
+    """The ``deploy`` subcommand (registered by builder.cli)."""
+    parser = commands.add_parser("deploy", help="build and publish the site to a branch (gh-pages)")
+    parser.add_argument("--site", type=Path, default=Path("."),
+                        help="site folder holding site.toml and content/ (default: current folder)")
+    parser.add_argument("--base-url", help="override site.toml's base_url")
+    parser.add_argument("--remote", help="git remote name or URL (default: [deploy] remote)")
+    parser.add_argument("--branch", help="branch to publish to (default: [deploy] branch)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """``python -m builder deploy``: BuildFailed (refusals, bad input) goes up to the CLI."""
+    try:
+        result = deploy(args.site, base_url=args.base_url, remote=args.remote, branch=args.branch)
+    except DeployFailed as failed:
+        print(f"deploy failed: {failed}", file=sys.stderr)
+        return EXIT_TOOL
+    if result.changed:
+        print(f"published {result.files:,} files to {result.remote} {result.branch} ({result.commit[:12]})")
+    else:
+        print(f"{result.remote} {result.branch} already holds this site ({result.commit[:12]})")
+    return EXIT_OK
+
+
+def deploy(site: Path, base_url: str | None = None, remote: str | None = None,
+           branch: str | None = None) -> DeployResult:
+    """Check the checkout, build, commit the output to ``branch`` and push it to ``remote``."""
+    config = load_config(site, base_url)
+    remote = remote or config.deploy.remote
+    branch = branch or config.deploy.branch
+    git = Git(_repository_of(config.root))
+    _refuse_unsafe_checkout(git, branch, (config.output_dir, config.cache_dir))
+    remote_tip = _remote_tip(git, remote, branch)
+
+    result = build(BuildOptions(site=config.root, base_url=base_url))  # BuildFailed: nothing is published
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(result.summary())
+
+    extra = {NOJEKYLL: ""}
+    if config.deploy.cname:
+        extra["CNAME"] = config.deploy.cname.strip() + "\n"
+    tree, files = _tree_of(git, result.output, extra)
+    parent = remote_tip or git.resolve(f"refs/heads/{branch}")
+    if parent and git.run("rev-parse", f"{parent}^{{tree}}") == tree:
+        commit, changed = parent, False
+    else:
+        source = git.resolve("HEAD")
+        message = (f"Publish site from {source[:12] if source else 'an unborn branch'}\n\n"
+                   f"Built by builder {__version__}: {result.pages:,} pages from {result.articles:,} articles.")
+        commit = git.run("commit-tree", tree, *(["-p", parent] if parent else []), "-m", message)
+        changed = True
+    git.run("update-ref", "-m", "builder deploy", f"refs/heads/{branch}", commit)
+    git.run("push", "--quiet", remote, f"{commit}:refs/heads/{branch}")
+    return DeployResult(remote=remote, branch=branch, commit=commit, changed=changed, files=files)
+
+
+class Git:
+    """git commands in one repository; a failure raises DeployFailed with git's message."""
+
+    def __init__(self, top: Path):
+        self.top = top
+
+    def run(self, *args: str, env: dict | None = None, cwd: Path | None = None, stdin: str | None = None) -> str:
+        completed = subprocess.run(["git", *args], cwd=cwd or self.top, env=env, input=stdin,
+                                   capture_output=True, text=True)
+        if completed.returncode != 0:
+            message = (completed.stderr or completed.stdout).strip()
+            raise DeployFailed(f"git {args[0]}: {message}")
+        return completed.stdout.strip()
+
+    def resolve(self, name: str) -> str:
+        """The commit ``name`` points at ('' when it does not exist)."""
+        try:
+            return self.run("rev-parse", "--verify", "--quiet", f"{name}^{{commit}}")
+        except DeployFailed:
+            return ""
+
+
+def _repository_of(root: Path) -> Path:
+    completed = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=root,
+                               capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise BuildFailed([Problem(str(root), 0, "refusing to deploy: the site folder is not in a git "
+                                                 "repository (deploy publishes to a branch of it)")])
+    return Path(completed.stdout.strip()).resolve()
+
+
+def _refuse_unsafe_checkout(git: Git, branch: str, generated: tuple[Path, ...]) -> None:
+    """Refuse a dirty working tree (what is published must be committed) or the deploy branch checked out."""
+    excluded = [f":(exclude){path.relative_to(git.top).as_posix()}"
+                for path in generated if path.is_relative_to(git.top) and path != git.top]
+    status = git.run("status", "--porcelain", "--untracked-files=all", "--", ".", *excluded)
+    problems = [Problem(line[3:], 0, "uncommitted change; commit or stash it before deploying")
+                for line in status.splitlines()]
+    try:
+        current = git.run("symbolic-ref", "--quiet", "--short", "HEAD")
+    except DeployFailed:
+        current = ""  # a detached HEAD is on no branch
+    if current == branch:
+        problems.append(Problem(str(git.top), 0, f"refusing to deploy: the deploy branch '{branch}' is "
+                                                 "checked out here; switch to your source branch"))
+    if problems:
+        raise BuildFailed(problems)
+
+
+def _remote_tip(git: Git, remote: str, branch: str) -> str:
+    """The remote branch's commit, fetched ('' when the remote has no such branch yet)."""
+    listed = git.run("ls-remote", "--heads", remote, f"refs/heads/{branch}")
+    if not listed:
+        return ""
+    git.run("fetch", "--quiet", "--no-tags", remote, f"refs/heads/{branch}")
+    return git.run("rev-parse", "FETCH_HEAD")
+
+
+def _tree_of(git: Git, output: Path, extra: dict[str, str]) -> tuple[str, int]:
+    """Write the output folder (plus ``extra`` files) as a git tree; return its hash and file count."""
+    with tempfile.TemporaryDirectory(prefix="builder-deploy-") as folder:
+        env = dict(os.environ, GIT_INDEX_FILE=str(Path(folder) / "index"))
+        git_dir = git.run("rev-parse", "--absolute-git-dir")
+        in_output = ("--git-dir", git_dir, "--work-tree", str(output))
+        # --force: the user's ignore rules must not drop files from the published site.
+        git.run(*in_output, "add", "--all", "--force", ".", env=env, cwd=output)
+        git.run(*in_output, "rm", "--cached", "--quiet", "--ignore-unmatch", MARKER, env=env, cwd=output)
+        for name, text in extra.items():
+            blob = git.run("hash-object", "-w", "--stdin", stdin=text)
+            git.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{name}", env=env)
+        files = len(git.run("ls-files", env=env).splitlines())
+        return git.run("write-tree", env=env), files

@@ -104,13 +104,14 @@ class Git:
     def __init__(self, top: Path):
         self.top = top
 
-    def run(self, *args: str, env: dict | None = None, cwd: Path | None = None, stdin: str | None = None) -> str:
+    def run(self, *args: str, env: dict | None = None, cwd: Path | None = None, stdin: str | None = None,
+            strip: bool = True) -> str:
         completed = subprocess.run(["git", *args], cwd=cwd or self.top, env=env, input=stdin,
                                    capture_output=True, text=True)
         if completed.returncode != 0:
             message = (completed.stderr or completed.stdout).strip()
             raise DeployFailed(f"git {args[0]}: {message}")
-        return completed.stdout.strip()
+        return completed.stdout.strip() if strip else completed.stdout
 
     def resolve(self, name: str) -> str:
         """The commit ``name`` points at ('' when it does not exist)."""
@@ -133,9 +134,10 @@ def _refuse_unsafe_checkout(git: Git, branch: str, generated: tuple[Path, ...]) 
     """Refuse a dirty working tree (what is published must be committed) or the deploy branch checked out."""
     excluded = [f":(exclude){path.relative_to(git.top).as_posix()}"
                 for path in generated if path.is_relative_to(git.top) and path != git.top]
-    status = git.run("status", "--porcelain", "--untracked-files=all", "--", ".", *excluded)
-    problems = [Problem(line[3:], 0, "uncommitted change; commit or stash it before deploying")
-                for line in status.splitlines()]
+    status = git.run("status", "--porcelain", "-z", "--untracked-files=all", "--", ".", *excluded,
+                     strip=False)
+    problems = [Problem(path, 0, "uncommitted change: commit or stash it before deploying")
+                for path in _changed_paths(status)]
     try:
         current = git.run("symbolic-ref", "--quiet", "--short", "HEAD")
     except DeployFailed:
@@ -145,6 +147,19 @@ def _refuse_unsafe_checkout(git: Git, branch: str, generated: tuple[Path, ...]) 
                                                  "checked out here; switch to your source branch"))
     if problems:
         raise BuildFailed(problems)
+
+
+def _changed_paths(status: str) -> list[str]:
+    """Paths from ``git status --porcelain -z``: 'XY path' entries split by NUL, where a
+    rename or copy is followed by one more entry holding its old path."""
+    entries = iter(status.split("\0"))
+    paths = []
+    for entry in entries:
+        if entry:
+            paths.append(entry[3:])
+            if "R" in entry[:2] or "C" in entry[:2]:
+                next(entries, None)
+    return paths
 
 
 def _remote_tip(git: Git, remote: str, branch: str) -> str:

@@ -93,8 +93,8 @@ def deploy(site: Path, base_url: str | None = None, remote: str | None = None,
                    f"Built by builder {__version__}: {result.pages:,} pages from {result.articles:,} articles.")
         commit = git.run("commit-tree", tree, *(["-p", parent] if parent else []), "-m", message)
         changed = True
-    git.run("update-ref", "-m", "builder deploy", f"refs/heads/{branch}", commit)
     git.run("push", "--quiet", remote, f"{commit}:refs/heads/{branch}")
+    git.run("update-ref", "-m", "builder deploy", f"refs/heads/{branch}", commit)  # after the push succeeded
     return DeployResult(remote=remote, branch=branch, commit=commit, changed=changed, files=files)
 
 
@@ -174,14 +174,14 @@ def _remote_tip(git: Git, remote: str, branch: str) -> str:
 def _tree_of(git: Git, output: Path, extra: dict[str, str]) -> tuple[str, int]:
     """Write the output folder (plus ``extra`` files) as a git tree; return its hash and file count."""
     with tempfile.TemporaryDirectory(prefix="builder-deploy-") as folder:
-        env = dict(os.environ, GIT_INDEX_FILE=str(Path(folder) / "index"))
-        git_dir = git.run("rev-parse", "--absolute-git-dir")
-        in_output = ("--git-dir", git_dir, "--work-tree", str(output))
+        # The repository's objects, the output folder as work tree, a throwaway index.
+        env = dict(os.environ, GIT_DIR=git.run("rev-parse", "--absolute-git-dir"),
+                   GIT_WORK_TREE=str(output), GIT_INDEX_FILE=str(Path(folder) / "index"))
         # --force: the user's ignore rules must not drop files from the published site.
-        git.run(*in_output, "add", "--all", "--force", ".", env=env, cwd=output)
-        git.run(*in_output, "rm", "--cached", "--quiet", "--ignore-unmatch", MARKER, env=env, cwd=output)
+        git.run("add", "--all", "--force", ".", env=env, cwd=output)
+        git.run("rm", "--cached", "--quiet", "--ignore-unmatch", MARKER, env=env, cwd=output)
         for name, text in extra.items():
             blob = git.run("hash-object", "-w", "--stdin", stdin=text)
-            git.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{name}", env=env)
-        files = len(git.run("ls-files", env=env).splitlines())
-        return git.run("write-tree", env=env), files
+            git.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{name}", env=env, cwd=output)
+        files = len(git.run("ls-files", env=env, cwd=output).splitlines())
+        return git.run("write-tree", env=env, cwd=output), files

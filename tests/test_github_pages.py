@@ -105,7 +105,11 @@ def repo_site(tmp_path, monkeypatch):
     for name in ("AUTHOR", "COMMITTER"):
         monkeypatch.setenv(f"GIT_{name}_NAME", "Test Editor")
         monkeypatch.setenv(f"GIT_{name}_EMAIL", "editor@example.org")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))  # no user config leaks in
+    # An isolated user config whose global ignore rules would drop the feeds and sitemap
+    # if deploy let them apply to the published site.
+    write_files(tmp_path, {"gitignore-global": "*.xml\n",
+                           "gitconfig": f"[core]\n\texcludesFile = {tmp_path / 'gitignore-global'}\n"})
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     remote = tmp_path / "remote.git"
     git(tmp_path, "init", "--quiet", "--bare", str(remote))

@@ -8,6 +8,8 @@ canonical topic names, sorted listings, resolved ``related`` lists,
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import heapq
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from builder.problems import Problem
 from builder.topics import Topic
 
 MORE_COUNT = 5  # "More on this story" entries per article
-MORE_WINDOW = 12  # candidates taken on each side of an article in each term's timeline
+MORE_WINDOW = 8  # candidates taken on each side of an article in each term's timeline
 MORE_DAYS = 90  # days over which the date preference halves a score
 
 
@@ -104,8 +106,12 @@ def newest_first(article: Article):
     return (-article.date.timestamp(), article.slug)
 
 
-def build_archive(articles: tuple[Article, ...]) -> tuple[Archive, list[Problem]]:
-    """Make the Archive; problems are cross-article ones (unknown related slugs…)."""
+def build_archive(articles: tuple[Article, ...], memo: dict | None = None) -> tuple[Archive, list[Problem]]:
+    """Make the Archive; problems are cross-article ones (unknown related slugs…).
+
+    ``memo`` (kept in the cache between builds) lets "More on this story" be
+    reused when no article's date, countries, topics or related list changed.
+    """
     problems: list[Problem] = []
     articles = _canonical_topics(articles, problems)
     ordered = tuple(sorted(articles, key=newest_first))
@@ -134,7 +140,7 @@ def build_archive(articles: tuple[Article, ...]) -> tuple[Archive, list[Problem]
     for article in ordered:  # newest first, so each backlink list is too
         for target in {link.article.slug for link in related[article.slug] if link.article}:
             referenced_by[target].append(article)
-    more = _more_on_this_story(ordered, related)
+    more = _remembered_more(ordered, related, by_slug, {} if memo is None else memo)
 
     chronological = ordered[::-1]
     links = {}
@@ -177,7 +183,6 @@ def _canonical_topics(articles: tuple[Article, ...], problems: list[Problem]) ->
 
 def _topic_slug(name: str, key: str) -> str:
     from builder.text import slugify
-    import hashlib
     # A topic in a non-Latin script slugifies to nothing: give it a stable code.
     return slugify(name) or "topic-" + hashlib.sha256(key.encode()).hexdigest()[:8]
 
@@ -202,6 +207,21 @@ def _resolve_related(ordered, by_slug, problems) -> dict[str, tuple[RelatedLink,
     return resolved
 
 
+def _remembered_more(ordered, related, by_slug, memo: dict) -> dict[str, tuple[Article, ...]]:
+    """_more_on_this_story, or its last result when nothing it depends on changed."""
+    shape = hashlib.sha1()
+    for article in ordered:
+        shape.update(repr((article.slug, article.date.timestamp(), sorted(_term_keys(article)),
+                           [link.article.slug for link in related[article.slug] if link.article])).encode())
+    signature = shape.hexdigest()
+    if memo.get("more_signature") == signature:
+        return {slug: tuple(by_slug[s] for s in slugs) for slug, slugs in memo["more"].items()}
+    more = _more_on_this_story(ordered, related)
+    memo["more_signature"] = signature
+    memo["more"] = {slug: tuple(a.slug for a in items) for slug, items in more.items()}
+    return more
+
+
 def _more_on_this_story(ordered, related) -> dict[str, tuple[Article, ...]]:
     """Up to MORE_COUNT articles sharing countries and topics with each article.
 
@@ -212,35 +232,37 @@ def _more_on_this_story(ordered, related) -> dict[str, tuple[Article, ...]]:
     """
     total = len(ordered)
     timelines: dict[tuple, list[Article]] = defaultdict(list)
-    chronological = ordered[::-1]
-    for article in chronological:
-        for key in _term_keys(article):
-            timelines[key].append(article)
-    weight = {key: math.log((total + 1) / len(items)) + 0.1 for key, items in timelines.items()}
-    position = {key: {a.slug: i for i, a in enumerate(items)} for key, items in timelines.items()}
-
     keys_of = {a.slug: _term_keys(a) for a in ordered}
+    for article in reversed(ordered):  # oldest first
+        for key in keys_of[article.slug]:
+            timelines[key].append(article)
+    # Integer weights: sums then do not depend on set iteration order.
+    weight = {key: int(1000 * (math.log((total + 1) / len(items)) + 0.1)) for key, items in timelines.items()}
+    position = {}
+    for key, items in timelines.items():
+        for index, other in enumerate(items):
+            position[(key, other.slug)] = index
+    stamp = {a.slug: a.date.timestamp() for a in ordered}
+
     more = {}
     for article in ordered:
-        excluded = {link.article.slug for link in related[article.slug] if link.article}
-        excluded.add(article.slug)
-        keys = keys_of[article.slug]
+        slug = article.slug
+        excluded = {link.article.slug for link in related[slug] if link.article}
+        excluded.add(slug)
+        keys = keys_of[slug]
         candidates: dict[str, Article] = {}
         for key in keys:
             items = timelines[key]
-            here = position[key][article.slug]
+            here = position[(key, slug)]
             for other in items[max(0, here - MORE_WINDOW): here + MORE_WINDOW + 1]:
-                if other.slug not in excluded:
-                    candidates[other.slug] = other
-        stamp = article.date.timestamp()
+                candidates[other.slug] = other
+        here_stamp = stamp[slug]
         scored = []
-        for slug, other in candidates.items():
-            # sorted: float sums must not depend on set order (hash seeds vary)
-            score = sum(sorted(weight[key] for key in keys & keys_of[slug]))
-            days = abs(other.date.timestamp() - stamp) / 86400
-            scored.append((-score / (1 + days / MORE_DAYS), days, slug))
-        scored.sort()
-        more[article.slug] = tuple(candidates[slug] for _, _, slug in scored[:MORE_COUNT])
+        for other_slug in candidates.keys() - excluded:
+            score = sum(weight[key] for key in keys & keys_of[other_slug])
+            days = abs(stamp[other_slug] - here_stamp) / 86400
+            scored.append((-score / (1 + days / MORE_DAYS), days, other_slug))
+        more[slug] = tuple(candidates[s] for _, _, s in heapq.nsmallest(MORE_COUNT, scored))
     return more
 
 

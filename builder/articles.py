@@ -37,6 +37,17 @@ class RelatedItem:
 
 
 @dataclass(frozen=True)
+class BodyRef:
+    """A rendered body kept in a cache file instead of memory (large archives)."""
+
+    path: str
+
+    def read(self) -> str:
+        with open(self.path, encoding="utf-8") as handle:
+            return handle.read()
+
+
+@dataclass(frozen=True)
 class SourceLink:
     """Where the story came from."""
 
@@ -63,7 +74,7 @@ class Article:
     date_only: bool  # the front matter gave a date without a time
     updated: dt.datetime | None
     summary: str
-    body_html: str
+    body: "str | BodyRef"  # the HTML, or where the cache keeps it (see body_html)
     countries: tuple[Country, ...]
     topics: tuple[Topic, ...]
     related: tuple[RelatedItem, ...]
@@ -73,6 +84,11 @@ class Article:
     draft: bool
     extra: dict = field(hash=False)  # front-matter keys the schema does not know
     digest: str = ""  # hash of the source bytes and parse settings
+
+    @property
+    def body_html(self) -> str:
+        """The body as HTML (read from the cache when the article came from there)."""
+        return self.body if isinstance(self.body, str) else self.body.read()
 
     @property
     def year(self) -> int:
@@ -189,7 +205,7 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> tuple[Artic
     extra = {k: v for k, v in meta.items() if k not in KNOWN_KEYS}
     digest = hashlib.sha256(raw + settings.fingerprint().encode()).hexdigest()[:20]
     return Article(path=path, slug=slug, title=title, date=date, date_only=date_only,
-                   updated=updated, summary=summary, body_html=body_html, countries=countries,
+                   updated=updated, summary=summary, body=body_html, countries=countries,
                    topics=topics, related=related, source=source, authors=authors, image=image,
                    draft=draft, extra=extra, digest=digest), []
 

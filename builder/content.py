@@ -7,11 +7,15 @@ cached (see ``builder.cache``) without changing the result.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from builder import workers
 from builder.articles import Article, ParseSettings, parse_article
+from builder.cache import ArticleRecord, Cache, store_body
 from builder.problems import Problem
 
 ARTICLE_SUFFIXES = (".md", ".markdown")
@@ -50,17 +54,58 @@ def find_sources(root: Path) -> list[SourceFile]:
     return found
 
 
-def parse_sources(sources: list[SourceFile], settings: ParseSettings) -> list[tuple[Article | None, list[Problem]]]:
-    """Parse files in this process (the unit of work for a worker process)."""
-    results = []
+@dataclass(frozen=True)
+class _Job:
+    """One file to parse, with what the cache knows of it."""
+
+    source: SourceFile
+    known_sha: str  # sha256 of the bytes the cached article came from ('' if none)
+
+
+def load_articles(sources: list[SourceFile], settings: ParseSettings, cache: Cache,
+                  jobs: int) -> tuple[list[tuple[Article | None, list[Problem]]], dict[str, ArticleRecord]]:
+    """Parse every source, reusing cached articles whose file did not change.
+
+    A file whose (size, mtime) matches the cache is not read at all; one
+    whose bytes hash to the cached sha256 is not parsed again.
+    """
+    records: dict[str, ArticleRecord] = {}
+    failed: dict[str, list[Problem]] = {}
+    pending: list[_Job] = []
     for source in sources:
-        try:
-            raw = source.absolute.read_bytes()
-        except OSError as error:
-            results.append((None, [Problem(source.path, 0, f"cannot read: {error.strerror}")]))
-            continue
-        results.append(parse_article(source.path, raw, settings))
-    return results
+        record = cache.articles.get(source.path)
+        if record is not None and record.stat == source.stat:
+            records[source.path] = record
+        else:
+            pending.append(_Job(source, record.sha if record else ""))
+    if pending:
+        def parse_chunk(chunk: list[_Job]):
+            return [_parse_job(job, settings, cache.bodies) for job in chunk]
+        for job, (sha, article, problems) in zip(pending, workers.run(parse_chunk, pending, jobs)):
+            if article is None and not problems:  # same bytes as cached: reuse
+                article = cache.articles[job.source.path].article
+            if article is None:
+                failed[job.source.path] = problems
+            else:
+                records[job.source.path] = ArticleRecord(job.source.stat, sha, article)
+    results = [(records[s.path].article, []) if s.path in records else (None, failed[s.path])
+               for s in sources]
+    return results, records
+
+
+def _parse_job(job: _Job, settings: ParseSettings, bodies: Path):
+    """(sha, article with its body stored, problems); (sha, None, []) when the cache has it."""
+    try:
+        raw = job.source.absolute.read_bytes()
+    except OSError as error:
+        return "", None, [Problem(job.source.path, 0, f"cannot read: {error.strerror}")]
+    sha = hashlib.sha256(raw).hexdigest()
+    if sha == job.known_sha:
+        return sha, None, []
+    article, problems = parse_article(job.source.path, raw, settings)
+    if article is not None:
+        article = dataclasses.replace(article, body=store_body(bodies, article.digest, article.body))
+    return sha, article, problems
 
 
 def collect(results: list[tuple[Article | None, list[Problem]]], drafts: bool) -> tuple[Content, list[Problem]]:

@@ -103,3 +103,13 @@ def templates_fingerprint(template_dirs: tuple[Path, ...]) -> str:
                 digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def uses_archive(env: jinja2.Environment) -> bool:
+    """Whether any template reads the global ``archive`` (then every page depends on every article)."""
+    from jinja2 import meta
+    for name in env.list_templates(extensions=("html", "xml", "txt", "json")):
+        source, _, _ = env.loader.get_source(env, name)
+        if "archive" in meta.find_undeclared_variables(env.parse(source)):
+            return True
+    return False

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from builder import __version__, deploy
+from builder import __version__, deploy, importer, new, report
 from builder.build import BuildOptions, build
 from builder.problems import BuildFailed
 
@@ -56,7 +56,9 @@ def make_parser() -> argparse.ArgumentParser:
 
     check_parser = commands.add_parser("check", help="validate everything and write nothing")
     _site_arguments(check_parser)
-    deploy.add_parser(commands)
+    for editorial in (new, importer, report):  # each adds its subcommand with a run(args) -> exit code
+        editorial.add_command(commands)
+    deploy.add_command(commands)
     return parser
 
 
@@ -75,8 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             return _clean(args)
         if args.command == "serve":
             return _serve(args)
-        if args.command == "deploy":
-            return deploy.run(args)
+        if hasattr(args, "run"):
+            return args.run(args)
     except BuildFailed as failed:
         for problem in failed.problems:
             print(problem, file=sys.stderr)

@@ -93,6 +93,19 @@ def load_articles(sources: list[SourceFile], settings: ParseSettings, cache: Cac
     return results, records
 
 
+def parse_sources(sources: list[SourceFile], settings: ParseSettings) -> list[tuple[Article | None, list[Problem]]]:
+    """Parse files in this process, bodies kept in memory (for tools that need no cache)."""
+    results = []
+    for source in sources:
+        try:
+            raw = source.absolute.read_bytes()
+        except OSError as error:
+            results.append((None, [Problem(source.path, 0, f"cannot read: {error.strerror}")]))
+            continue
+        results.append(parse_article(source.path, raw, settings))
+    return results
+
+
 def _parse_job(job: _Job, settings: ParseSettings, bodies: Path):
     """(sha, article with its body stored, problems); (sha, None, []) when the cache has it."""
     try:

@@ -41,7 +41,7 @@ class DeployResult:
     files: int  # files in the published tree
 
 
-def add_parser(commands) -> None:
+def add_command(commands) -> None:
     """The ``deploy`` subcommand (registered by builder.cli)."""
     parser = commands.add_parser("deploy", help="build and publish the site to a branch (gh-pages)")
     parser.add_argument("--site", type=Path, default=Path("."),
@@ -49,6 +49,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--base-url", help="override site.toml's base_url")
     parser.add_argument("--remote", help="git remote name or URL (default: [deploy] remote)")
     parser.add_argument("--branch", help="branch to publish to (default: [deploy] branch)")
+    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from builder.config import SiteConfig
 
-PAGES_SIZE_LIMIT = 1_000_000_000  # bytes: "published GitHub Pages sites may be no larger than 1 GB"
+PAGES_SIZE_LIMIT = 1024 ** 3  # bytes: "published GitHub Pages sites may be no larger than 1 GB" (as in builder.report)
 WARN_AT = 0.8  # share of the limit from which the build warns
 
 
@@ -38,7 +38,7 @@ def size_note(size: int, limit: int = 0) -> str:
         return ""
     share = f"{size / limit:.0%} of"
     verdict = "over" if size > limit else "close to"
-    return (f"the site is {size / 1e6:,.0f} MB, {verdict} GitHub Pages' 1 GB limit for a published "
+    return (f"the site is {size / 2 ** 20:,.0f} MB, {verdict} GitHub Pages' 1 GB limit for a published "
             f"site ({share} it); see README 'Deploy to GitHub Pages' for ways to slim it down")
 
 

@@ -311,8 +311,10 @@ def test_size_note_near_and_over_the_pages_limit(make_site, monkeypatch):
     from builder import hosting
     from builder.build import BuildOptions, build
     assert hosting.size_note(100) == ""
-    assert "close to GitHub Pages' 1 GB limit" in hosting.size_note(850_000_000)
-    assert "over GitHub Pages' 1 GB limit" in hosting.size_note(1_200_000_000)
+    limit = hosting.PAGES_SIZE_LIMIT
+    assert hosting.size_note(int(limit * 0.79)) == ""
+    assert "close to GitHub Pages' 1 GB limit" in hosting.size_note(int(limit * 0.85))
+    assert "over GitHub Pages' 1 GB limit" in hosting.size_note(int(limit * 1.2))
     site = make_site({"content/a.md": article("A"), "site.toml": 'base_url = "https://e.org/"\n'
                                                                  '[search]\nenabled = false\n'})
     assert build(BuildOptions(site=site)).notes == []

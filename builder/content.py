@@ -72,8 +72,12 @@ def load_articles(sources: list[SourceFile], settings: ParseSettings, cache: Cac
     records: dict[str, ArticleRecord] = {}
     failed: dict[str, list[Problem]] = {}
     pending: list[_Job] = []
+    # A cached article is only as good as its body file (someone may have pruned the cache).
+    bodies = set(os.listdir(cache.bodies)) if cache.articles and cache.bodies.is_dir() else set()
     for source in sources:
         record = cache.articles.get(source.path)
+        if record is not None and f"{record.article.digest}.html" not in bodies:
+            record = None
         if record is not None and record.stat == source.stat:
             records[source.path] = record
         else:

@@ -19,6 +19,7 @@ from pathlib import Path
 from builder import __version__
 from builder.build import BuildOptions, build
 from builder.config import load_config
+from builder.hosting import relative_urls_note
 from builder.output import MARKER
 from builder.problems import BuildFailed, Problem
 
@@ -77,8 +78,9 @@ def deploy(site: Path, base_url: str | None = None, remote: str | None = None,
     remote_tip = _remote_tip(git, remote, branch)
 
     result = build(BuildOptions(site=config.root, base_url=base_url))  # BuildFailed: nothing is published
-    for note in result.notes:
-        print(f"note: {note}", file=sys.stderr)
+    for note in [*result.notes, relative_urls_note(config)]:
+        if note:
+            print(f"note: {note}", file=sys.stderr)
     print(result.summary())
 
     extra = {NOJEKYLL: ""}

@@ -1,8 +1,8 @@
 """Hosting: notes on what a built site means where it is published.
 
-GitHub Pages publishes sites of up to 1 GB, and feeds, sitemaps and
-canonical links need absolute URLs, which only a base_url with a scheme
-and host gives. Each finding is a sentence for the build summary.
+GitHub Pages publishes sites of up to 1 GB (the build summary warns near
+it), and feeds, sitemaps and canonical links need absolute URLs, which
+only a base_url with a scheme and host gives (deploy warns without one).
 """
 
 from __future__ import annotations
@@ -18,17 +18,21 @@ WARN_AT = 0.8  # share of the limit from which the build warns
 
 def hosting_notes(config: SiteConfig, output: Path) -> list[str]:
     """Notes for the build summary (empty when there is nothing to say)."""
-    notes = []
-    if not config.origin:
-        notes.append(
-            f"base_url {config.base_url!r} has no scheme and host, so feeds, the sitemap and "
+    note = size_note(folder_size(output))
+    return [note] if note else []
+
+
+def relative_urls_note(config: SiteConfig) -> str:
+    """For deploy: a base_url without scheme and host leaves feeds and sitemap without absolute URLs.
+
+    Not a build note: local builds with the default base_url '/' are normal.
+    """
+    if config.origin:
+        return ""
+    return (f"base_url {config.base_url!r} has no scheme and host, so feeds, the sitemap and "
             "canonical links carry root-relative URLs, which feed readers and search engines do "
             "not accept; set base_url in site.toml (or pass --base-url) to the address the site is "
-            "published at, such as https://user.github.io/repo/ (the GitHub Pages workflow does)")
-    note = size_note(folder_size(output))
-    if note:
-        notes.append(note)
-    return notes
+            "published at, such as https://user.github.io/repo/")
 
 
 def size_note(size: int, limit: int = 0) -> str:

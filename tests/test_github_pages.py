@@ -236,3 +236,14 @@ def test_deploy_reports_an_unknown_remote(repo_site):
     result = run_cli("deploy", "--site", str(site), "--remote", "nowhere")
     assert result.returncode == 3
     assert "deploy failed: git ls-remote" in result.stderr
+
+
+def test_deploy_notes_a_base_url_without_host(repo_site):
+    site, remote = repo_site
+    (site / "site.toml").write_text('title = "Deploy Test"\n[search]\nenabled = false\n')
+    git(site, "commit", "--quiet", "-am", "Path-only base_url")
+    result = run_cli("deploy", "--site", str(site), check=True)
+    assert "note: base_url '/' has no scheme and host" in result.stderr
+    assert "index.html" in published(remote)
+    with_host = run_cli("deploy", "--site", str(site), "--base-url", "https://news.example.org/", check=True)
+    assert "has no scheme and host" not in with_host.stderr

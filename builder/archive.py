@@ -106,11 +106,14 @@ def newest_first(article: Article):
     return (-article.date.timestamp(), article.slug)
 
 
-def build_archive(articles: tuple[Article, ...], memo: dict | None = None) -> tuple[Archive, list[Problem]]:
+def build_archive(articles: tuple[Article, ...], memo: dict | None = None,
+                  unparsed_slugs: frozenset[str] = frozenset()) -> tuple[Archive, list[Problem]]:
     """Make the Archive; problems are cross-article ones (unknown related slugs…).
 
     ``memo`` (kept in the cache between builds) lets "More on this story" be
     reused when no article's date, countries, topics or related list changed.
+    ``unparsed_slugs``: files that failed to parse (their own problem is reported;
+    a related link to them is not reported a second time).
     """
     problems: list[Problem] = []
     articles = _canonical_topics(articles, problems)
@@ -135,12 +138,12 @@ def build_archive(articles: tuple[Article, ...], memo: dict | None = None) -> tu
         (Term("topic", t.name, t.slug, "", tuple(topics[key])) for key, t in topic_of.items()),
         key=lambda t: (t.name.casefold(), t.slug)))
 
-    related = _resolve_related(ordered, by_slug, problems)
+    related = _resolve_related(ordered, by_slug, problems, unparsed_slugs)
     referenced_by: dict[str, list[Article]] = defaultdict(list)
     for article in ordered:  # newest first, so each backlink list is too
         for target in {link.article.slug for link in related[article.slug] if link.article}:
             referenced_by[target].append(article)
-    more = _remembered_more(ordered, related, by_slug, {} if memo is None else memo)
+    more = _remembered_more(ordered, related, referenced_by, by_slug, {} if memo is None else memo)
 
     chronological = ordered[::-1]
     links = {}
@@ -187,13 +190,15 @@ def _topic_slug(name: str, key: str) -> str:
     return slugify(name) or "topic-" + hashlib.sha256(key.encode()).hexdigest()[:8]
 
 
-def _resolve_related(ordered, by_slug, problems) -> dict[str, tuple[RelatedLink, ...]]:
+def _resolve_related(ordered, by_slug, problems, unparsed_slugs=frozenset()) -> dict[str, tuple[RelatedLink, ...]]:
     resolved = {}
     for article in ordered:
         links = []
         for item in article.related:
             if item.slug:
                 target = by_slug.get(item.slug)
+                if target is None and item.slug in unparsed_slugs:
+                    continue  # that file's own problem is reported already
                 if target is None:
                     problems.append(Problem(article.path, item.line, f"related slug '{item.slug}' "
                                             "matches no article in the archive"))
@@ -207,28 +212,30 @@ def _resolve_related(ordered, by_slug, problems) -> dict[str, tuple[RelatedLink,
     return resolved
 
 
-def _remembered_more(ordered, related, by_slug, memo: dict) -> dict[str, tuple[Article, ...]]:
+def _remembered_more(ordered, related, referenced_by, by_slug, memo: dict) -> dict[str, tuple[Article, ...]]:
     """_more_on_this_story, or its last result when nothing it depends on changed."""
     shape = hashlib.sha1()
     for article in ordered:
         shape.update(repr((article.slug, article.date.timestamp(), sorted(_term_keys(article)),
-                           [link.article.slug for link in related[article.slug] if link.article])).encode())
+                           [link.article.slug for link in related[article.slug] if link.article],
+                           [other.slug for other in referenced_by.get(article.slug, ())])).encode())
     signature = shape.hexdigest()
     if memo.get("more_signature") == signature:
         return {slug: tuple(by_slug[s] for s in slugs) for slug, slugs in memo["more"].items()}
-    more = _more_on_this_story(ordered, related)
+    more = _more_on_this_story(ordered, related, referenced_by)
     memo["more_signature"] = signature
     memo["more"] = {slug: tuple(a.slug for a in items) for slug, items in more.items()}
     return more
 
 
-def _more_on_this_story(ordered, related) -> dict[str, tuple[Article, ...]]:
+def _more_on_this_story(ordered, related, referenced_by) -> dict[str, tuple[Article, ...]]:
     """Up to MORE_COUNT articles sharing countries and topics with each article.
 
     Bounded work: an inverted index gives each term's timeline, and only the
     MORE_WINDOW nearest articles on each side in each shared timeline are
     candidates, so the cost is O(articles × terms × window), never all pairs.
-    Rarer terms weigh more (inverse document frequency); nearer dates score higher.
+    Rarer terms weigh more (inverse document frequency); nearer dates score higher;
+    ties go to the nearer date, then the slug, so the result is deterministic.
     """
     total = len(ordered)
     timelines: dict[tuple, list[Article]] = defaultdict(list)
@@ -247,7 +254,9 @@ def _more_on_this_story(ordered, related) -> dict[str, tuple[Article, ...]]:
     more = {}
     for article in ordered:
         slug = article.slug
+        # Articles already linked from this page (related, referenced by) are not repeated.
         excluded = {link.article.slug for link in related[slug] if link.article}
+        excluded.update(other.slug for other in referenced_by.get(slug, ()))
         excluded.add(slug)
         keys = keys_of[slug]
         candidates: dict[str, Article] = {}

@@ -223,7 +223,9 @@ def _date(value, key: str, zone, fields: _Fields, required: bool):
         return None, False
     if isinstance(value, str):
         try:
-            value = dt.datetime.fromisoformat(value.strip())
+            text = value.strip()
+            # A quoted date ("2025-06-13") is still a date without a time.
+            value = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
         except ValueError:
             fields.problem(key, f"invalid {key} {value!r}: use YYYY-MM-DD or "
                                 "YYYY-MM-DDTHH:MM:SS with an optional offset")
@@ -351,6 +353,10 @@ def _image(value, fields: _Fields) -> Image | None:
         value = {"src": value}
     if not isinstance(value, dict) or not isinstance(value.get("src"), str):
         fields.problem("image", "'image' must be {src, alt}")
+        return None
+    if not _is_link(value["src"].strip()):
+        # A relative src would resolve against each page's own URL and break.
+        fields.problem("image", f"image src {value['src']!r} must start with http://, https:// or /")
         return None
     alt = value.get("alt")
     if not isinstance(alt, str) or not alt.strip():

@@ -140,6 +140,8 @@ def build(options: BuildOptions, progress=None, cache: Cache | None = None) -> B
     timer = Timer(result, progress)
     with timer.step("config"):
         config = load_config(options.site, options.base_url)
+        if not options.search:  # pages must not link to a /search/ this build leaves out
+            config = dataclasses.replace(config, search=dataclasses.replace(config.search, enabled=False))
         output = (options.out.resolve() if options.out else config.output_dir)
         if options.write:
             check_output_folder(output, config.root)
@@ -195,7 +197,7 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
         result.drafts_left_out = content.drafts_left_out
     with timer.step("archive"):
         memo = dict(state.get("archive_memo", {}))
-        archive, archive_problems = build_archive(content.articles, memo)
+        archive, archive_problems = build_archive(content.articles, memo, content.unparsed_slugs)
         problems += archive_problems
         urls = Urls(config.base_path, config.origin)
         search = options.search and config.search.enabled

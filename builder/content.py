@@ -11,12 +11,13 @@ import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from builder import workers
 from builder.articles import Article, ParseSettings, parse_article
 from builder.cache import ArticleRecord, Cache, store_body
 from builder.problems import Problem
+from builder.text import slugify
 
 ARTICLE_SUFFIXES = (".md", ".markdown")
 
@@ -36,6 +37,7 @@ class Content:
 
     articles: tuple[Article, ...]  # in path order
     drafts_left_out: int
+    unparsed_slugs: frozenset[str] = frozenset()  # slugs (from file names) of files that failed
 
 
 def find_sources(root: Path) -> list[SourceFile]:
@@ -130,9 +132,12 @@ def collect(results: list[tuple[Article | None, list[Problem]]], drafts: bool) -
     problems: list[Problem] = []
     articles: list[Article] = []
     left_out = 0
+    unparsed: set[str] = set()
     for article, found in results:
         problems.extend(found)
         if article is None:
+            if found:
+                unparsed.add(slugify(PurePosixPath(found[0].path).stem))
             continue
         if article.draft and not drafts:
             left_out += 1
@@ -148,4 +153,5 @@ def collect(results: list[tuple[Article | None, list[Problem]]], drafts: bool) -
                                                      f"also used by {other.path}"))
             problems.append(Problem(other.path, 0, f"duplicate slug '{article.slug}': "
                                                    f"also used by {article.path}"))
-    return Content(articles=tuple(articles), drafts_left_out=left_out), problems
+    return Content(articles=tuple(articles), drafts_left_out=left_out,
+                   unparsed_slugs=frozenset(unparsed)), problems

@@ -151,6 +151,8 @@ def check_output_folder(output: Path, root: Path) -> None:
     reason = ""
     if output == root or output in root.parents:
         reason = "is the site folder or contains it"
+    elif root in output.parents and output.relative_to(root).parts[0] in ("content", "templates", "static"):
+        reason = f"is within the site's {output.relative_to(root).parts[0]}/ folder"  # read back as input
     elif (output / "content").exists() or (output / "site.toml").exists():
         reason = "holds content/ or site.toml"
     elif output.exists() and not output.is_dir():

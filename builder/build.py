@@ -20,11 +20,14 @@ from builder.config import SiteConfig, load_config
 from builder import workers
 from builder.cache import Cache
 from builder.content import Content, SourceFile, collect, find_sources, load_articles
+from builder.feeds import plan_feeds
 from builder.fingerprints import Fingerprinter
+from builder.hosting import hosting_notes
 from builder.output import MARKER, Change, check_output_folder, list_files, start_staging
 from builder.pages import Page, plan_pages
 from builder.problems import BuildFailed, Problem, raise_if_any
 from builder.render import Renderer
+from builder.sitemap import plan_sitemap
 from builder.templates import (check_templates, make_environment, static_files,
                                templates_fingerprint, uses_archive)
 from builder.urls import Urls
@@ -151,7 +154,10 @@ def build(options: BuildOptions, progress=None, cache: Cache | None = None) -> B
         else:
             cache = Cache.throwaway(cache_key(config))
     try:
-        return _build(options, config, output, cache, jobs, result, timer)
+        _build(options, config, output, cache, jobs, result, timer)
+        if options.write and own_cache:  # once per build command, not on each of serve's rebuilds
+            result.notes += hosting_notes(config, output)
+        return result
     finally:
         result.notes += cache.notes
         cache.notes.clear()
@@ -196,6 +202,8 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
         urls = Urls(config.base_path, config.origin)
         search = options.search and config.search.enabled
         pages = plan_pages(archive, urls, config.page_size, search)
+        pages += plan_feeds(archive, urls, config.feeds.size)
+        pages += plan_sitemap(pages, archive, urls)
         env = make_environment(config.template_dirs)
         problems += check_templates(env, config.template_dirs)
     raise_if_any(problems)

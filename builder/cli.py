@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from builder import __version__, importer, new, report
+from builder import __version__, deploy, importer, new, report
 from builder.build import BuildOptions, build
 from builder.problems import BuildFailed
 
@@ -58,6 +58,7 @@ def make_parser() -> argparse.ArgumentParser:
     _site_arguments(check_parser)
     for editorial in (new, importer, report):  # each adds its subcommand with a run(args) -> exit code
         editorial.add_command(commands)
+    deploy.add_command(commands)
     return parser
 
 

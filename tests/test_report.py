@@ -105,7 +105,7 @@ def test_output_size_and_largest_pages(make_site):
     assert output["share"] == pytest.approx(output["total_bytes"] / 1024 ** 3, abs=1e-6)
     assert [(p["bytes"], p["path"]) for p in output["largest"]] == pages[:10]
     text = run_cli("report", "--site", str(site), check=True).stdout
-    assert "of GitHub Pages' 1 GB limit (0.00%)" in text and f"  {pages[0][1]}" in text
+    assert f"of GitHub Pages' 1 GB limit ({output['share']:.2%})" in text and f"  {pages[0][1]}" in text
     elsewhere = report_json(site, "--out", str(site / "missing"))["output"]
     assert elsewhere["built"] is False and elsewhere["total_bytes"] == 0
 

@@ -48,8 +48,10 @@ PAGED_FILES = {
         body=f"Paragraph {n} with [a link](https://example.org/{n}).\n\n## A section\n\nMore text.",
         countries="[Japan, Kenya]", topics="[Trade]", author='["A. Writer", "B. Writer"]',
         source='{name: Example Wire, url: "https://example.org/wire"}',
-        related="[story-1]" if n > 1 else "[{title: Outside, url: 'https://example.org/x'}]")
-        for n in range(1, 8)},
+        # story-8 relates to nothing, so it is "More on this story" for story-1
+        # (which lists the others under "Referenced by").
+        related=("[story-1]" if 1 < n < 8 else "[]") if n > 1 else "[{title: Outside, url: 'https://example.org/x'}]")
+        for n in range(1, 9)},
 }
 PAGED_PAGES = {
     "home page 2": "/page/2/",

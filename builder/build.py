@@ -28,7 +28,7 @@ from builder.pages import Page, plan_pages
 from builder.problems import BuildFailed, Problem, raise_if_any
 from builder.render import Renderer
 from builder.sitemap import plan_sitemap
-from builder.templates import (check_templates, make_environment, static_files,
+from builder.templates import (check_templates, make_environment, make_helpers, static_files,
                                templates_fingerprint, uses_archive)
 from builder.urls import Urls
 
@@ -127,7 +127,7 @@ def site_globals(config: SiteConfig, archive: Archive, urls: Urls, assets: dict[
         return urls.asset(name, versions.get(name, ""))
 
     return {"site": config, "archive": archive, "url": urls, "asset": asset,
-            "builder_version": __version__}
+            "builder_version": __version__, **make_helpers(urls)}
 
 
 def build(options: BuildOptions, progress=None, cache: Cache | None = None) -> BuildResult:

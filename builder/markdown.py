@@ -21,6 +21,8 @@ def markdown_renderer(allow_html: bool, base_path: str) -> MarkdownIt:
     md.enable(["table", "strikethrough"])
     md.use(footnote_plugin)
     md.use(anchors_plugin, min_level=2, max_level=4, slug_func=slugify, permalink=False)
+    # Links repeat across an archive; normalizing one (punycode, percent-encoding) is costly.
+    md.normalizeLink = lru_cache(maxsize=8192)(md.normalizeLink)
     md.core.ruler.push("demote_title_headings", _demote_h1)
     if base_path != "/":
         md.core.ruler.push("base_path_links", _prefix_links(base_path))

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from builder.problems import Problem
 
@@ -45,6 +46,27 @@ def date_text(value: dt.datetime, date_only: bool = False) -> str:
     """Human-readable date ('13 June 2025') with the time when one was given."""
     text = f"{value.day} {value:%B %Y}"
     return text if date_only else f"{text}, {value:%H:%M} {value.tzname()}"
+
+
+def make_helpers(urls) -> dict:
+    """Small HTML helpers every template can call (memoized: the same terms and
+    dates recur on thousands of pages). Arguments are escaped by Markup.format."""
+
+    @lru_cache(maxsize=None)
+    def term_link(term, flag: bool = False) -> Markup:
+        emoji = getattr(term, "flag", "") if flag else ""
+        prefix = Markup('<span class="flag" aria-hidden="true">{}</span> ').format(emoji) if emoji else ""
+        return prefix + Markup('<a href="{}">{}</a>').format(urls.term(term), term.name)
+
+    def term_links(terms, flag: bool = False) -> Markup:
+        return Markup(", ").join(term_link(term, flag) for term in terms)
+
+    def dateline(article, date_only: bool | None = None) -> Markup:
+        only = article.date_only if date_only is None else date_only
+        return Markup('<time datetime="{}">{}</time>').format(datetime_attr(article.date),
+                                                               date_text(article.date, only))
+
+    return {"term_link": term_link, "term_links": term_links, "dateline": dateline}
 
 
 def check_templates(env: jinja2.Environment, template_dirs: tuple[Path, ...]) -> list[Problem]:

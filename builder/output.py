@@ -39,9 +39,9 @@ def list_files(folder: Path) -> set[str]:
     return found
 
 
-def same_bytes(path: Path, data: bytes) -> bool:
+def same_bytes(path: str | Path, data: bytes) -> bool:
     try:
-        if path.stat().st_size != len(data):
+        if os.stat(path).st_size != len(data):
             return False
         with open(path, "rb") as handle:
             return handle.read() == data
@@ -56,12 +56,22 @@ class Staging:
     output: Path
     folder: Path
 
+    def __post_init__(self) -> None:
+        # Plain strings and a set of made folders: this runs once per page.
+        self._output = str(self.output)
+        self._folder = str(self.folder)
+        self._compare = self.output.is_dir()  # a first build has nothing to compare with
+        self._made: set[str] = set()
+
     def write(self, relative: str, data: bytes) -> bool:
         """Stage ``data`` for ``relative``; False (nothing staged) when output has these bytes."""
-        if same_bytes(self.output / relative, data):
+        if self._compare and same_bytes(os.path.join(self._output, relative), data):
             return False
-        target = self.folder / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = os.path.join(self._folder, relative)
+        parent = os.path.dirname(target)
+        if parent not in self._made:
+            os.makedirs(parent, exist_ok=True)
+            self._made.add(parent)
         with open(target, "wb") as handle:
             handle.write(data)
         return True

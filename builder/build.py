@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from builder.output import check_output_folder, start_staging
 from builder.pages import Page, plan_pages
 from builder.problems import BuildFailed, Problem, raise_if_any
 from builder.render import Renderer
+from builder.search import index_site
 from builder.templates import check_templates, make_environment, static_files
 from builder.urls import Urls
 
@@ -108,6 +110,8 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
     timer = Timer(result, progress)
     with timer.step("config"):
         config = load_config(options.site, options.base_url)
+        if not options.search:  # --no-search: templates then link no search page either
+            config = dataclasses.replace(config, search=dataclasses.replace(config.search, enabled=False))
         output = (options.out.resolve() if options.out else config.output_dir)
         if options.write:
             check_output_folder(output, config.root)
@@ -119,7 +123,7 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
         archive, archive_problems = build_archive(content.articles)
         problems += archive_problems
         urls = Urls(config.base_path, config.origin)
-        search = options.search and config.search.enabled
+        search = config.search.enabled
         pages = plan_pages(archive, urls, config.page_size, search)
         env = make_environment(config.template_dirs)
         problems += check_templates(env, config.template_dirs)
@@ -144,6 +148,9 @@ def build(options: BuildOptions, progress=None) -> BuildResult:
             for name, path in assets.items():
                 staging.add(f"static/{name}", path.read_bytes())
             _copy_site_static(config, staging)
+        if search:
+            with timer.step("search"):
+                index_site(config, pages, staging)
         with timer.step("swap"):
             result.removed = staging.commit()
     except BaseException:

@@ -121,26 +121,24 @@ def _check_index(config: SiteConfig, indexed: list[Page], bundle: Path) -> None:
         expected_urls.add(url)
         record = records.get(url)
         if record is None:
-            lacks("is not in the search index (does its template mark data-pagefind-body?)", page)
+            lacks("not in the index (does the template mark data-pagefind-body?)", page)
             continue
         if not record.sorted:
-            lacks(f"has no '{SORT_KEY}' sort key (data-pagefind-sort=\"{SORT_KEY}:…\"); "
-                  "it would vanish from date-sorted results", page)
+            lacks(f"no '{SORT_KEY}' sort key (data-pagefind-sort=\"{SORT_KEY}:…\"), "
+                  "so date-sorted results leave the page out", page)
         for name, values in _expected_filters(page).items():
             found = sorted(record.filters.get(name, ()))
             if found != sorted(values):
-                lacks(f"has {name} filter values {found}, expected {sorted(values)} "
+                lacks(f"{name} filter values {found}, expected {sorted(values)} "
                       f"(data-pagefind-filter=\"{name}\")", page)
         for name in META:
             if not record.meta.get(name):
-                lacks(f"has no '{name}' meta (data-pagefind-meta=\"{name}\")", page)
+                lacks(f"no '{name}' meta (data-pagefind-meta=\"{name}\")", page)
     extra = sorted(set(records) - expected_urls)
-    problems = [Problem(template, 0, f"search index: {_pages_text(urls)} {what}")
-                for what, urls in missing.items()]
     if extra:
-        problems.append(Problem(template, 0, f"search index: {_pages_text(extra)} "
-                                             "should not be indexed: only article pages carry "
-                                             "data-pagefind-body"))
+        missing["indexed but not an article (only article pages carry data-pagefind-body)"] = extra
+    problems = [Problem(template, 0, f"search index: {what}: {_pages_text(urls)}")
+                for what, urls in missing.items()]
     if problems:
         raise BuildFailed(problems)
 

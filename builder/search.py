@@ -68,14 +68,27 @@ def index_site(config: SiteConfig, pages: list[Page], staging) -> IndexResult:
         _run_pagefind(config, staging.folder, bundle)
         _check_index(config, indexed, bundle)
         files = sorted(p for p in bundle.rglob("*") if p.is_file())
-        size = 0
         for path in files:
-            data = path.read_bytes()
-            size += len(data)
-            staging.add(f"{BUNDLE_FOLDER}/{path.relative_to(bundle).as_posix()}", data)
-        return IndexResult(pages=len(indexed), files=len(files), bytes=size)
+            _stage_file(staging, f"{BUNDLE_FOLDER}/{path.relative_to(bundle).as_posix()}", path)
+        return IndexResult(pages=len(indexed), files=len(files), bytes=sum(p.stat().st_size for p in files))
     finally:
         shutil.rmtree(bundle, ignore_errors=True)
+
+
+def _stage_file(staging, relative: str, path: Path) -> None:
+    """Carry an unchanged file over from the current output; move a new one in (no copy:
+    a large archive's index is thousands of files)."""
+    current = staging.output / relative
+    try:
+        same = current.stat().st_size == path.stat().st_size and current.read_bytes() == path.read_bytes()
+    except OSError:
+        same = False
+    if same and staging.link_unchanged(relative):
+        return
+    target = staging.folder / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(path, target)
+    staging.written += 1
 
 
 def _run_pagefind(config: SiteConfig, site: Path, bundle: Path) -> None:

@@ -113,7 +113,7 @@ def test_searching_tariff_lists_the_japan_article(page, served, base):
     assert result_titles(page, 1) == {SAMPLE_TITLE}
     link = page.locator("pagefind-results .pf-result-link")
     assert link.get_attribute("href") == base + SAMPLE_PATH
-    expect(page.locator("pagefind-results .pf-result-date")).to_have_text("13 June 2025")
+    expect(page.locator("pagefind-results .search-result-date")).to_have_text("13 June 2025")
     expect(page.locator("pagefind-input input")).to_have_value("tariff")
     link.click()
     expect(page.locator("h1")).to_have_text(SAMPLE_TITLE)

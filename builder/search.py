@@ -30,18 +30,8 @@ from builder.problems import BuildFailed, Problem, ToolFailed
 
 BUNDLE_FOLDER = "pagefind"  # where the index and Pagefind's UI live, under the output root
 SORT_KEY = "date"
-FILTERS = ("country", "topic", "year")
 META = ("title", "date", "summary")
 SHOWN_PAGES = 5  # pages named per problem; a template mistake affects every article alike
-
-
-@dataclass(frozen=True)
-class IndexResult:
-    """What the index step made."""
-
-    pages: int  # pages in the index
-    files: int  # files of the bundle
-    bytes: int  # their total size
 
 
 def pagefind_binary() -> Path:
@@ -53,24 +43,23 @@ def pagefind_binary() -> Path:
         from pagefind_bin import get_executable
         return get_executable()
     except (ImportError, FileNotFoundError) as error:
-        raise ToolFailed("Pagefind is not installed: install it with "
-                         "pip install 'pagefind[bin]' (or set PAGEFIND_BINARY_PATH), "
-                         "or build without search (--no-search)") from error
+        raise ToolFailed("Pagefind is not installed: install it with pip install pagefind-bin "
+                         "(or set PAGEFIND_BINARY_PATH), or build without search (--no-search)") from error
 
 
-def index_site(config: SiteConfig, pages: list[Page], staging) -> IndexResult:
+def index_site(config: SiteConfig, pages: list[Page], staging) -> None:
     """Index the staged site into its ``pagefind/`` folder and check every indexed page."""
     indexed = [page for page in pages if page.indexed]
+    if not indexed:
+        return  # Pagefind cannot build an empty index (and without a marked body it would index every page)
     bundle = staging.folder.with_name(staging.folder.name + ".pagefind")
     shutil.rmtree(bundle, ignore_errors=True)
     bundle.mkdir()
     try:
         _run_pagefind(config, staging.folder, bundle)
         _check_index(config, indexed, bundle)
-        files = sorted(p for p in bundle.rglob("*") if p.is_file())
-        for path in files:
+        for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
             _stage_file(staging, f"{BUNDLE_FOLDER}/{path.relative_to(bundle).as_posix()}", path)
-        return IndexResult(pages=len(indexed), files=len(files), bytes=sum(p.stat().st_size for p in files))
     finally:
         shutil.rmtree(bundle, ignore_errors=True)
 

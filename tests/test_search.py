@@ -227,6 +227,22 @@ def test_build_indexes_articles_and_reports_the_search_time(make_site):
     assert 'action="/search/"' in (out / "index.html").read_text()
 
 
+def test_a_rebuild_carries_unchanged_index_files_over(make_site):
+    site = make_site(FIXTURE)
+    run_cli("build", "--site", str(site), check=True)
+    fragments = {p.name: p.stat().st_ino for p in (site / "output/pagefind/fragment").iterdir()}
+    run_cli("build", "--site", str(site), check=True)
+    assert {p.name: p.stat().st_ino for p in (site / "output/pagefind/fragment").iterdir()} == fragments
+    assert len(fragments) == 5
+
+
+def test_an_archive_without_articles_builds_without_an_index(make_site):
+    site = make_site({"content/draft.md": article("Not yet", "2025-01-01", draft="true")})
+    run_cli("build", "--site", str(site), check=True)
+    assert (site / "output/search/index.html").is_file()
+    assert not (site / "output/pagefind").exists()
+
+
 @pytest.mark.parametrize("how", ["flag", "site.toml"])
 def test_search_can_be_turned_off(make_site, how):
     files = dict(FIXTURE)

@@ -55,8 +55,12 @@
   sortSelect.addEventListener("change", function () {
     instance.triggerSearchWithFilters(instance.searchTerm || "", instance.searchFilters || {});
   });
+  // Browsing (no query) lists every article, but it makes Pagefind fetch the whole word
+  // index; a query fetches only its chunk. So "faceted" (browse on an empty query) is
+  // switched on only after the first search, which is the address's own.
   instance.triggerLoad().then(function () {
     addSort(instance.__pagefind__);
+    instance.faceted = true;
     instance.triggerSearchWithFilters(start.term, start.filters);
   });
 })();

@@ -178,6 +178,14 @@ def test_browsing_without_a_query_lists_every_article_newest_first(page, served)
     assert page.failed == []
 
 
+def test_search_page_has_no_axe_violations(page, served):
+    from axe_playwright_python.sync_playwright import Axe
+    page.goto(served("fixture", "/") + "search/?q=tariff&country=Japan")
+    result_titles(page, 2)
+    violations = Axe().run(page).response["violations"]
+    assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations] == []
+
+
 @pytest.mark.parametrize("base", BASES)
 def test_header_form_searches_without_javascript(browser, served, base):
     context = browser.new_context(java_script_enabled=False)

@@ -3,9 +3,9 @@
 Runs between render and swap, on the staging folder, so a failed index
 leaves the previous ``output/`` as it was. Pagefind indexes only the pages
 whose template marks ``data-pagefind-body`` (articles); each must carry
-the ``country``, ``topic`` and ``year`` filters, the ``date`` sort key and
-the ``date`` and ``summary`` meta, which the check below reads back from
-what Pagefind actually wrote.
+its ``country``, ``topic`` and ``year`` filter values (as its front matter
+says), the ``date`` sort key and the ``title``, ``date`` and ``summary``
+meta, which the check below reads back from what Pagefind actually wrote.
 
 The Pagefind binary (from the ``pagefind-bin`` package, or the one
 ``PAGEFIND_BINARY_PATH`` names) runs once as a command over the whole
@@ -28,7 +28,7 @@ from builder.config import SiteConfig
 from builder.pages import Page
 from builder.problems import BuildFailed, Problem, ToolFailed
 
-BUNDLE_FOLDER = "pagefind"  # where the index and Pagefind's UI live, under the output root
+BUNDLE_FOLDER = "pagefind"  # the index and Pagefind's UI under the output root (Urls.search_bundle)
 SORT_KEY = "date"
 META = ("title", "date", "summary")
 SHOWN_PAGES = 5  # pages named per problem; a template mistake affects every article alike
@@ -125,7 +125,7 @@ def _check_index(config: SiteConfig, indexed: list[Page], bundle: Path) -> None:
         if record is None:
             lacks("not in the index (does the template mark data-pagefind-body?)", page)
             continue
-        if not record.sorted:
+        if not record.has_sort_key:
             lacks(f"no '{SORT_KEY}' sort key (data-pagefind-sort=\"{SORT_KEY}:…\"), "
                   "so date-sorted results leave the page out", page)
         for name, values in _expected_filters(page).items():
@@ -151,7 +151,7 @@ class _Record:
 
     filters: dict  # name → list of values
     meta: dict  # name → text
-    sorted: bool  # has the date sort key
+    has_sort_key: bool  # listed under the date sort
 
 
 def _read_records(bundle: Path, language_hash: str) -> dict[str, _Record]:
@@ -165,7 +165,7 @@ def _read_records(bundle: Path, language_hash: str) -> dict[str, _Record]:
         fragment = json.loads(_unpack(bundle / "fragment" / f"{fragment_hash}.pf_fragment"))
         records[fragment["url"]] = _Record(filters=fragment.get("filters", {}),
                                            meta=fragment.get("meta", {}),
-                                           sorted=number in sorts.get(SORT_KEY, ()))
+                                           has_sort_key=number in sorts.get(SORT_KEY, ()))
     return records
 
 

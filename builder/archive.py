@@ -8,6 +8,8 @@ canonical topic names, sorted listings, resolved ``related`` lists,
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import heapq
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from builder.problems import Problem
 from builder.topics import Topic
 
 MORE_COUNT = 5  # "More on this story" entries per article
-MORE_WINDOW = 12  # candidates taken on each side of an article in each term's timeline
+MORE_WINDOW = 8  # candidates taken on each side of an article in each term's timeline
 MORE_DAYS = 90  # days over which the date preference halves a score
 
 
@@ -104,8 +106,15 @@ def newest_first(article: Article):
     return (-article.date.timestamp(), article.slug)
 
 
-def build_archive(articles: tuple[Article, ...]) -> tuple[Archive, list[Problem]]:
-    """Make the Archive; problems are cross-article ones (unknown related slugs…)."""
+def build_archive(articles: tuple[Article, ...], memo: dict | None = None,
+                  unparsed_slugs: frozenset[str] = frozenset()) -> tuple[Archive, list[Problem]]:
+    """Make the Archive; problems are cross-article ones (unknown related slugs…).
+
+    ``memo`` (kept in the cache between builds) lets "More on this story" be
+    reused when no article's date, countries, topics or related list changed.
+    ``unparsed_slugs``: files that failed to parse (their own problem is reported;
+    a related link to them is not reported a second time).
+    """
     problems: list[Problem] = []
     articles = _canonical_topics(articles, problems)
     ordered = tuple(sorted(articles, key=newest_first))
@@ -129,12 +138,12 @@ def build_archive(articles: tuple[Article, ...]) -> tuple[Archive, list[Problem]
         (Term("topic", t.name, t.slug, "", tuple(topics[key])) for key, t in topic_of.items()),
         key=lambda t: (t.name.casefold(), t.slug)))
 
-    related = _resolve_related(ordered, by_slug, problems)
+    related = _resolve_related(ordered, by_slug, problems, unparsed_slugs)
     referenced_by: dict[str, list[Article]] = defaultdict(list)
     for article in ordered:  # newest first, so each backlink list is too
         for target in {link.article.slug for link in related[article.slug] if link.article}:
             referenced_by[target].append(article)
-    more = _more_on_this_story(ordered, related)
+    more = _remembered_more(ordered, related, referenced_by, by_slug, {} if memo is None else memo)
 
     chronological = ordered[::-1]
     links = {}
@@ -177,18 +186,19 @@ def _canonical_topics(articles: tuple[Article, ...], problems: list[Problem]) ->
 
 def _topic_slug(name: str, key: str) -> str:
     from builder.text import slugify
-    import hashlib
     # A topic in a non-Latin script slugifies to nothing: give it a stable code.
     return slugify(name) or "topic-" + hashlib.sha256(key.encode()).hexdigest()[:8]
 
 
-def _resolve_related(ordered, by_slug, problems) -> dict[str, tuple[RelatedLink, ...]]:
+def _resolve_related(ordered, by_slug, problems, unparsed_slugs=frozenset()) -> dict[str, tuple[RelatedLink, ...]]:
     resolved = {}
     for article in ordered:
         links = []
         for item in article.related:
             if item.slug:
                 target = by_slug.get(item.slug)
+                if target is None and item.slug in unparsed_slugs:
+                    continue  # that file's own problem is reported already
                 if target is None:
                     problems.append(Problem(article.path, item.line, f"related slug '{item.slug}' "
                                             "matches no article in the archive"))
@@ -202,45 +212,66 @@ def _resolve_related(ordered, by_slug, problems) -> dict[str, tuple[RelatedLink,
     return resolved
 
 
-def _more_on_this_story(ordered, related) -> dict[str, tuple[Article, ...]]:
+def _remembered_more(ordered, related, referenced_by, by_slug, memo: dict) -> dict[str, tuple[Article, ...]]:
+    """_more_on_this_story, or its last result when nothing it depends on changed."""
+    shape = hashlib.sha1()
+    for article in ordered:
+        shape.update(repr((article.slug, article.date.timestamp(), sorted(_term_keys(article)),
+                           [link.article.slug for link in related[article.slug] if link.article],
+                           [other.slug for other in referenced_by.get(article.slug, ())])).encode())
+    signature = shape.hexdigest()
+    if memo.get("more_signature") == signature:
+        return {slug: tuple(by_slug[s] for s in slugs) for slug, slugs in memo["more"].items()}
+    more = _more_on_this_story(ordered, related, referenced_by)
+    memo["more_signature"] = signature
+    memo["more"] = {slug: tuple(a.slug for a in items) for slug, items in more.items()}
+    return more
+
+
+def _more_on_this_story(ordered, related, referenced_by) -> dict[str, tuple[Article, ...]]:
     """Up to MORE_COUNT articles sharing countries and topics with each article.
 
     Bounded work: an inverted index gives each term's timeline, and only the
     MORE_WINDOW nearest articles on each side in each shared timeline are
     candidates, so the cost is O(articles × terms × window), never all pairs.
-    Rarer terms weigh more (inverse document frequency); nearer dates score higher.
+    Rarer terms weigh more (inverse document frequency); nearer dates score higher;
+    ties go to the nearer date, then the slug, so the result is deterministic.
     """
     total = len(ordered)
     timelines: dict[tuple, list[Article]] = defaultdict(list)
-    chronological = ordered[::-1]
-    for article in chronological:
-        for key in _term_keys(article):
-            timelines[key].append(article)
-    weight = {key: math.log((total + 1) / len(items)) + 0.1 for key, items in timelines.items()}
-    position = {key: {a.slug: i for i, a in enumerate(items)} for key, items in timelines.items()}
-
     keys_of = {a.slug: _term_keys(a) for a in ordered}
+    for article in reversed(ordered):  # oldest first
+        for key in keys_of[article.slug]:
+            timelines[key].append(article)
+    # Integer weights: sums then do not depend on set iteration order.
+    weight = {key: int(1000 * (math.log((total + 1) / len(items)) + 0.1)) for key, items in timelines.items()}
+    position = {}
+    for key, items in timelines.items():
+        for index, other in enumerate(items):
+            position[(key, other.slug)] = index
+    stamp = {a.slug: a.date.timestamp() for a in ordered}
+
     more = {}
     for article in ordered:
-        excluded = {link.article.slug for link in related[article.slug] if link.article}
-        excluded.add(article.slug)
-        keys = keys_of[article.slug]
+        slug = article.slug
+        # Articles already linked from this page (related, referenced by) are not repeated.
+        excluded = {link.article.slug for link in related[slug] if link.article}
+        excluded.update(other.slug for other in referenced_by.get(slug, ()))
+        excluded.add(slug)
+        keys = keys_of[slug]
         candidates: dict[str, Article] = {}
         for key in keys:
             items = timelines[key]
-            here = position[key][article.slug]
+            here = position[(key, slug)]
             for other in items[max(0, here - MORE_WINDOW): here + MORE_WINDOW + 1]:
-                if other.slug not in excluded:
-                    candidates[other.slug] = other
-        stamp = article.date.timestamp()
+                candidates[other.slug] = other
+        here_stamp = stamp[slug]
         scored = []
-        for slug, other in candidates.items():
-            # sorted: float sums must not depend on set order (hash seeds vary)
-            score = sum(sorted(weight[key] for key in keys & keys_of[slug]))
-            days = abs(other.date.timestamp() - stamp) / 86400
-            scored.append((-score / (1 + days / MORE_DAYS), days, slug))
-        scored.sort()
-        more[article.slug] = tuple(candidates[slug] for _, _, slug in scored[:MORE_COUNT])
+        for other_slug in candidates.keys() - excluded:
+            score = sum(weight[key] for key in keys & keys_of[other_slug])
+            days = abs(stamp[other_slug] - here_stamp) / 86400
+            scored.append((-score / (1 + days / MORE_DAYS), days, other_slug))
+        more[slug] = tuple(candidates[s] for _, _, s in heapq.nsmallest(MORE_COUNT, scored))
     return more
 
 

@@ -37,6 +37,18 @@ class RelatedItem:
 
 
 @dataclass(frozen=True)
+class BodyRef:
+    """A rendered body kept in the cache's body store instead of memory (large archives)."""
+
+    store: str  # path of the store (see builder.cache.BodyStore)
+    digest: str
+
+    def read(self) -> str:
+        from builder.cache import BodyStore
+        return BodyStore.at(self.store).read(self.digest)
+
+
+@dataclass(frozen=True)
 class SourceLink:
     """Where the story came from."""
 
@@ -63,7 +75,7 @@ class Article:
     date_only: bool  # the front matter gave a date without a time
     updated: dt.datetime | None
     summary: str
-    body_html: str
+    body: "str | BodyRef"  # the HTML, or where the cache keeps it (see body_html)
     countries: tuple[Country, ...]
     topics: tuple[Topic, ...]
     related: tuple[RelatedItem, ...]
@@ -73,6 +85,11 @@ class Article:
     draft: bool
     extra: dict = field(hash=False)  # front-matter keys the schema does not know
     digest: str = ""  # hash of the source bytes and parse settings
+
+    @property
+    def body_html(self) -> str:
+        """The body as HTML (read from the cache when the article came from there)."""
+        return self.body if isinstance(self.body, str) else self.body.read()
 
     @property
     def year(self) -> int:
@@ -189,7 +206,7 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> tuple[Artic
     extra = {k: v for k, v in meta.items() if k not in KNOWN_KEYS}
     digest = hashlib.sha256(raw + settings.fingerprint().encode()).hexdigest()[:20]
     return Article(path=path, slug=slug, title=title, date=date, date_only=date_only,
-                   updated=updated, summary=summary, body_html=body_html, countries=countries,
+                   updated=updated, summary=summary, body=body_html, countries=countries,
                    topics=topics, related=related, source=source, authors=authors, image=image,
                    draft=draft, extra=extra, digest=digest), []
 
@@ -207,7 +224,9 @@ def _date(value, key: str, zone, fields: _Fields, required: bool):
         return None, False
     if isinstance(value, str):
         try:
-            value = dt.datetime.fromisoformat(value.strip())
+            text = value.strip()
+            # A quoted date ("2025-06-13") is still a date without a time.
+            value = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
         except ValueError:
             fields.problem(key, f"invalid {key} {value!r}: use YYYY-MM-DD or "
                                 "YYYY-MM-DDTHH:MM:SS with an optional offset")
@@ -335,6 +354,10 @@ def _image(value, fields: _Fields) -> Image | None:
         value = {"src": value}
     if not isinstance(value, dict) or not isinstance(value.get("src"), str):
         fields.problem("image", "'image' must be {src, alt}")
+        return None
+    if not _is_link(value["src"].strip()):
+        # A relative src would resolve against each page's own URL and break.
+        fields.problem("image", f"image src {value['src']!r} must start with http://, https:// or /")
         return None
     alt = value.get("alt")
     if not isinstance(alt, str) or not alt.strip():

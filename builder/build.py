@@ -17,14 +17,23 @@ from builder import __version__
 from builder.archive import Archive, build_archive
 from builder.articles import ParseSettings
 from builder.config import SiteConfig, load_config
-from builder.content import Content, collect, find_sources, parse_sources
-from builder.output import check_output_folder, start_staging
+from builder import workers
+from builder.cache import Cache
+from builder.content import Content, SourceFile, collect, find_sources, load_articles
+from builder.feeds import plan_feeds
+from builder.fingerprints import Fingerprinter
+from builder.hosting import hosting_notes
+from builder.output import MARKER, Change, check_output_folder, list_files, start_staging
 from builder.pages import Page, plan_pages
 from builder.problems import BuildFailed, Problem, raise_if_any
 from builder.render import Renderer
-from builder.search import index_site
-from builder.templates import check_templates, make_environment, static_files
+from builder.search import drop_index, index_site
+from builder.sitemap import plan_sitemap
+from builder.templates import (check_templates, make_environment, static_files,
+                               templates_fingerprint, uses_archive)
 from builder.urls import Urls
+
+SEARCH_FOLDER = "pagefind/"  # written by the search step, not by page rendering
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,8 @@ class BuildOptions:
     out: Path | None = None
     search: bool = True  # False: --no-search
     write: bool = True  # False: check only
+    cache: bool = True  # False: --no-cache
+    jobs: int = 0  # worker processes; 0: one per core
 
 
 @dataclass
@@ -85,12 +96,28 @@ class Timer:
         return _Step()
 
 
-def load_content(config: SiteConfig, drafts: bool) -> tuple[Content, list[Problem]]:
+def load_content(config: SiteConfig, drafts: bool, cache: Cache | None = None, jobs: int = 1,
+                 sources: list[SourceFile] | None = None) -> tuple[Content, list[Problem], dict]:
+    """Parse every article (reusing the cache); also return the new cache records."""
     settings = ParseSettings.from_config(config)
     if not config.content_dir.is_dir():
-        return Content((), 0), [Problem("content", 0, "no content/ folder in the site folder")]
-    sources = find_sources(config.root)
-    return collect(parse_sources(sources, settings), drafts)
+        return Content((), 0), [Problem("content", 0, "no content/ folder in the site folder")], {}
+    own_cache = cache is None
+    cache = cache or Cache.throwaway(cache_key(config))
+    try:
+        sources = find_sources(config.root) if sources is None else sources
+        results, records = load_articles(sources, settings, cache, jobs)
+        if own_cache:  # nobody will read the bodies later: bring them into memory
+            results = [(dataclasses.replace(a, body=a.body_html) if a else None, p) for a, p in results]
+    finally:
+        if own_cache:
+            cache.close()
+    content, problems = collect(results, drafts)
+    return content, problems, records
+
+
+def cache_key(config: SiteConfig) -> str:
+    return f"{__version__}:{ParseSettings.from_config(config).fingerprint()}"
 
 
 def site_globals(config: SiteConfig, archive: Archive, urls: Urls, assets: dict[str, Path]) -> dict:
@@ -104,66 +131,154 @@ def site_globals(config: SiteConfig, archive: Archive, urls: Urls, assets: dict[
             "builder_version": __version__}
 
 
-def build(options: BuildOptions, progress=None) -> BuildResult:
-    """Build the site (or only check it); raise BuildFailed with every problem found."""
+def build(options: BuildOptions, progress=None, cache: Cache | None = None) -> BuildResult:
+    """Build the site (or only check it); raise BuildFailed with every problem found.
+
+    ``cache``: a Cache kept by the caller across builds (serve); by default the
+    build opens the site's cache folder (or a throwaway one with --no-cache).
+    """
     result = BuildResult()
     timer = Timer(result, progress)
     with timer.step("config"):
         config = load_config(options.site, options.base_url)
-        if not options.search:  # --no-search: templates then link no search page either
+        if not options.search:  # pages must not link to a /search/ this build leaves out
             config = dataclasses.replace(config, search=dataclasses.replace(config.search, enabled=False))
         output = (options.out.resolve() if options.out else config.output_dir)
         if options.write:
             check_output_folder(output, config.root)
+        jobs = options.jobs or workers.default_jobs()
+        own_cache = cache is None
+        if not own_cache:
+            cache.rekey(cache_key(config))
+        elif options.cache and options.write:
+            cache = Cache.open(config.cache_dir, cache_key(config))
+        else:
+            cache = Cache.throwaway(cache_key(config))
+    try:
+        _build(options, config, output, cache, jobs, result, timer)
+        if options.write and own_cache:  # once per build command, not on each of serve's rebuilds
+            result.notes += hosting_notes(config, output)
+        return result
+    finally:
+        result.notes += cache.notes
+        cache.notes.clear()
+        if own_cache:
+            cache.close()
+
+
+def input_signature(config: SiteConfig, options: BuildOptions, sources: list[SourceFile],
+                    output: Path, templates: str) -> str:
+    """A hash of every input of a build: when it and the output's file list match the
+    last build's, there is nothing to do."""
+    digest = hashlib.sha256(repr((__version__, config.fingerprint(), templates, options.drafts,
+                                  options.search and config.search.enabled, str(output))).encode())
+    for source in sources:
+        digest.update(f"{source.path}\0{source.stat}\n".encode())
+    for name, path in sorted(_site_static(config).items()):
+        info = path.stat()
+        digest.update(f"static/{name}\0{info.st_size},{info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
     with timer.step("content"):
-        content, problems = load_content(config, options.drafts)
+        if not config.content_dir.is_dir():
+            raise_if_any([Problem("content", 0, "no content/ folder in the site folder")])
+        sources = find_sources(config.root)
+        templates = templates_fingerprint(config.template_dirs)
+        signature = input_signature(config, options, sources, output, templates)
+        state = cache.state
+        if options.write and state.get("signature") == signature and list_files(output) == state.get("files"):
+            result.articles, result.pages, result.drafts_left_out = state["counts"]
+            result.unchanged, result.output = len(state["files"]), output
+            return result
+        cache.load_records()
+        content, problems, records = load_content(config, options.drafts, cache, jobs, sources)
         result.articles = len(content.articles)
         result.drafts_left_out = content.drafts_left_out
     with timer.step("archive"):
-        archive, archive_problems = build_archive(content.articles)
+        memo = dict(state.get("archive_memo", {}))
+        archive, archive_problems = build_archive(content.articles, memo, content.unparsed_slugs)
         problems += archive_problems
         urls = Urls(config.base_path, config.origin)
-        search = config.search.enabled
+        search = options.search and config.search.enabled
         pages = plan_pages(archive, urls, config.page_size, search)
+        pages += plan_feeds(archive, urls, config.feeds.size)
+        pages += plan_sitemap(pages, archive, urls)
         env = make_environment(config.template_dirs)
         problems += check_templates(env, config.template_dirs)
     raise_if_any(problems)
+    result.pages = len(pages)
 
     assets = static_files(config.template_dirs)
     renderer = Renderer(env, site_globals(config, archive, urls, assets), config.template_dirs)
-    result.pages = len(pages)
-    if not options.write:
-        with timer.step("render"):
-            for _ in renderer.render_all(pages):
-                pass
-        raise_if_any(list(renderer.problems.values()))
-        return result
-
-    staging = start_staging(output)
+    with timer.step("plan"):
+        base = "|".join((__version__, config.fingerprint(), templates))
+        fingerprinter = Fingerprinter(base, archive, uses_archive(env))
+        fingerprints = [fingerprinter.page(page) for page in pages]
+        existing = list_files(output) if options.write else set()
+        todo = [i for i, page in enumerate(pages)
+                if not options.write or cache.pages.get(page.output) != fingerprints[i]
+                or page.output not in existing]
+    staging = start_staging(output) if options.write else None
+    change = None
     try:
         with timer.step("render"):
-            for page, data in renderer.render_all(pages):
-                staging.add(page.output, data)
-            raise_if_any(list(renderer.problems.values()))
-            for name, path in assets.items():
-                staging.add(f"static/{name}", path.read_bytes())
-            _copy_site_static(config, staging)
+            changed = _render(pages, todo, renderer, staging, jobs)
+            extra = {f"static/{name}": path for name, path in assets.items()}
+            extra.update(_site_static(config))
+            if staging:
+                changed += [name for name, path in extra.items() if staging.write(name, path.read_bytes())]
+        if not options.write:
+            return result
+        index = drop_index(existing)
         if search:
             with timer.step("search"):
-                index_site(config, pages, staging)
-        with timer.step("swap"):
-            result.removed = staging.commit()
+                index = index_site(config, pages, staging, existing)
+        with timer.step("write"):
+            wanted = {page.output for page in pages} | set(extra) | {MARKER}
+            removed = sorted(f for f in existing - wanted if not f.startswith(SEARCH_FOLDER)) + index.removed
+            change = Change(staging, sorted(changed + index.changed), removed)
+            change.apply()
+        result.written, result.removed = len(changed) + len(index.changed), len(removed)
+        result.unchanged = len(pages) + len(extra) - len(changed) + index.unchanged
+        result.output = output
+        files = (existing - set(removed)) | set(changed) | set(index.changed) | {MARKER}
+        cache.save(records, {page.output: fingerprints[i] for i, page in enumerate(pages)},
+                   {"signature": signature, "files": files, "archive_memo": memo,
+                    "counts": (result.articles, result.pages, result.drafts_left_out)})
     except BaseException:
-        staging.discard()
+        if change:
+            change.rollback()
         raise
-    result.written, result.unchanged, result.output = staging.written, staging.unchanged, output
+    finally:
+        if change:
+            change.finish()
+        elif staging:
+            staging.discard()
     return result
 
 
-def _copy_site_static(config: SiteConfig, staging) -> None:
+def _render(pages: list[Page], todo: list[int], renderer: Renderer, staging, jobs: int) -> list[str]:
+    """Render the pages numbered in ``todo`` (in worker processes when many); return changed outputs."""
+    def render_chunk(chunk: list[int]):
+        results = []
+        for index in chunk:
+            data = renderer.render(pages[index])
+            if data is not None and staging is not None and staging.write(pages[index].output, data):
+                results.append(pages[index].output)
+        return results + list(renderer.problems.values())
+
+    outcome = workers.run(render_chunk, todo, jobs)
+    # One broken template line is one problem, however many pages (and workers) hit it.
+    problems = {(p.path, p.line, p.message.split(":", 1)[-1]): p for p in outcome if isinstance(p, Problem)}
+    raise_if_any(list(problems.values()))
+    return [item for item in outcome if isinstance(item, str)]
+
+
+def _site_static(config: SiteConfig) -> dict[str, Path]:
     """A site's own static/ folder (images, favicons, CNAME…) is copied to the output root."""
     folder = config.root / "static"
-    if folder.is_dir():
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                staging.add(path.relative_to(folder).as_posix(), path.read_bytes())
+    if not folder.is_dir():
+        return {}
+    return {path.relative_to(folder).as_posix(): path for path in sorted(folder.rglob("*")) if path.is_file()}

@@ -10,12 +10,14 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import re
 import tomllib
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from builder.countries import country_index
 from builder.problems import Problem, line_of_key, raise_if_any
 
 CONFIG_FILE = "site.toml"
@@ -173,7 +175,7 @@ def _read_section(cls, table: dict, prefix: str, text: str, path: str, problems:
     values = {}
     for key, value in table.items():
         where = f"{prefix}{key}"
-        line = line_of_key(text, key)
+        line = _line(text, key, prefix.rstrip("."))
         if key not in known:
             problems.append(_unknown(key, known, where, path, line))
             continue
@@ -216,7 +218,7 @@ def load_config(root: Path, base_url: str | None = None) -> SiteConfig:
                 target = NESTED_KEYS.get((key, sub))
                 if target is None:
                     problems.append(_unknown(sub, [k[1] for k in NESTED_KEYS if k[0] == key],
-                                             f"{key}.{sub}", CONFIG_FILE, line_of_key(text, sub)))
+                                             f"{key}.{sub}", CONFIG_FILE, _line(text, sub, key)))
                 else:
                     top[target] = sub_value
             if not isinstance(value, dict):
@@ -259,11 +261,41 @@ def _check_semantics(config: SiteConfig, text: str, problems: list[Problem]) -> 
         problems.append(Problem(CONFIG_FILE, line_of_key(text, "page_size"),
                                 "'page_size' must be at least 1"))
     if config.feeds.size < 1:
-        problems.append(Problem(CONFIG_FILE, line_of_key(text, "size"), "'feeds.size' must be at least 1"))
+        problems.append(Problem(CONFIG_FILE, _line(text, "size", "feeds"), "'feeds.size' must be at least 1"))
+    index = country_index(tuple(sorted(config.country_aliases.items())))
+    for spelling, message in index.problems:
+        line = _line(text, spelling, "countries.aliases") or _line(text, "aliases", "countries")
+        problems.append(Problem(CONFIG_FILE, line, message))
     parts = urlsplit(config.base_url)
     if parts.scheme not in ("", "http", "https") or (parts.scheme and not parts.netloc):
         problems.append(Problem(CONFIG_FILE, line_of_key(text, "base_url"),
                                 f"'base_url' must be an http(s) URL or a path, not {config.base_url!r}"))
+
+
+TABLE_HEADER = re.compile(r"^\[\[?\s*([A-Za-z0-9_.\- ]+?)\s*\]\]?\s*(#.*)?$")
+
+
+def _line(text: str, key: str, table: str = "") -> int:
+    """The line of ``key`` inside ``[table]`` ('' = the top level), else of its first use.
+
+    The same key name can appear in several tables ('language' at the top and
+    in [search]); a problem must point at the one it is about.
+    """
+    lines = text.splitlines()
+    headers = [(i, m.group(1)) for i, line in enumerate(lines) if (m := TABLE_HEADER.match(line.strip()))]
+    if table:
+        starts = [i for i, name in headers if name == table]
+        if not starts:  # an inline table or dotted keys: the first match will do
+            return line_of_key(text, key)
+        start = starts[0] + 1
+        end = next((i for i, _ in headers if i >= start), len(lines))
+    else:
+        start, end = 0, headers[0][0] if headers else len(lines)
+    for candidate in (key, f'"{key}"'):
+        line = line_of_key("\n".join(lines[start:end]), candidate, first_line=start + 1)
+        if line:
+            return line
+    return line_of_key(text, key)
 
 
 def _line_from_message(message: str) -> int:

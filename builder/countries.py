@@ -93,11 +93,14 @@ class CountryIndex:
             self._add_country(code, name)
         for spelling, code in ALIASES.items():
             self._add_key(spelling, code)
-        self.problems: list[str] = []
+        self.problems: list[tuple[str, str]] = []  # (alias spelling, message)
         for spelling, target in (extra_aliases or {}).items():
             country = self.resolve(target)
             if country is None:
-                self.problems.append(f"country alias '{spelling}' points to unknown country '{target}'")
+                close = self.suggestions(target)
+                hint = f" (closest: {', '.join(close)})" if close else ""
+                self.problems.append((spelling, f"country alias '{spelling}' points to unknown "
+                                                f"country '{target}'{hint}"))
             else:
                 self._add_key(spelling, country.code)
 

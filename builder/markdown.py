@@ -21,9 +21,17 @@ def markdown_renderer(allow_html: bool, base_path: str) -> MarkdownIt:
     md.enable(["table", "strikethrough"])
     md.use(footnote_plugin)
     md.use(anchors_plugin, min_level=2, max_level=4, slug_func=slugify, permalink=False)
+    md.core.ruler.push("demote_title_headings", _demote_h1)
     if base_path != "/":
         md.core.ruler.push("base_path_links", _prefix_links(base_path))
     return md
+
+
+def _demote_h1(state) -> None:
+    """A '# Heading' in a body becomes <h2>: the page's one <h1> is the article's title."""
+    for token in state.tokens:
+        if token.type in ("heading_open", "heading_close") and token.tag == "h1":
+            token.tag = "h2"
 
 
 def _prefix_links(base_path: str):

@@ -1,102 +1,158 @@
-"""Output: stage the new site beside the old one and swap it in on success.
+"""Output: write only what changed, and only once everything succeeded.
 
-The new site is written to a staging folder next to ``output/``; a file
-whose bytes did not change is hard-linked from the current output instead
-of rewritten (so its modification time stays and rsync-style deploys move
-only what changed). Only when everything succeeded does the staging
-folder replace ``output/``: a failed build leaves the old site exactly as it was.
+Pages are rendered into a staging folder beside ``output/`` — only the
+files whose bytes differ from what ``output/`` holds. Nothing in
+``output/`` changes until the whole build (and the search index) has
+succeeded; then each changed file is moved into place with a rename, and
+files no page produces any more are removed. Every replaced or removed
+file is first moved to a backup folder, so a failure while applying rolls
+``output/`` back to exactly what it was. Unchanged files are never
+rewritten: their modification times stay, and a deploy moves only what changed.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.problems import BuildFailed, Problem
 
-MARKER = ".builder-output"  # marks a folder this tool made, so it may replace it
+MARKER = ".builder-output"  # marks a folder this tool made, so it may change it
 
 
-@dataclass
-class Staging:
-    """A folder being filled with the next version of the site."""
+def list_files(folder: Path) -> set[str]:
+    """Every file under ``folder`` as a relative POSIX path (empty if no folder)."""
+    found: set[str] = set()
 
-    output: Path
-    folder: Path
-    written: int = 0  # files with new bytes
-    unchanged: int = 0  # files linked from the current output
+    def walk(path: str, prefix: str) -> None:
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, prefix + entry.name + "/")
+                else:
+                    found.add(prefix + entry.name)
 
-    def add(self, relative: str, data: bytes) -> None:
-        target = self.folder / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        current = self.output / relative
-        if _same_bytes(current, data):
-            try:
-                os.link(current, target)
-                self.unchanged += 1
-                return
-            except OSError:
-                pass  # no hard links on this filesystem: write the bytes
-        with open(target, "wb") as handle:
-            handle.write(data)
-        self.written += 1
-
-    def link_unchanged(self, relative: str) -> bool:
-        """Carry a file over from the current output as it is; False when it is missing."""
-        current = self.output / relative
-        if not current.is_file():
-            return False
-        target = self.folder / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(current, target)
-        except OSError:
-            shutil.copy2(current, target)
-        self.unchanged += 1
-        return True
-
-    def files(self) -> set[str]:
-        return {p.relative_to(self.folder).as_posix() for p in self.folder.rglob("*") if p.is_file()}
-
-    def discard(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-    def commit(self) -> int:
-        """Swap the staged site in; return how many old files are gone."""
-        before = _file_set(self.output)
-        (self.folder / MARKER).write_text("made by python -m builder; safe to delete\n")
-        removed = len(before - self.files())
-        old = self.output.with_name(f".{self.output.name}.old-{os.getpid()}")
-        if self.output.exists():
-            os.rename(self.output, old)
-        os.rename(self.folder, self.output)
-        shutil.rmtree(old, ignore_errors=True)
-        return removed
+    if folder.is_dir():
+        walk(str(folder), "")
+    return found
 
 
-def _same_bytes(path: Path, data: bytes) -> bool:
+def same_bytes(path: Path, data: bytes) -> bool:
     try:
         if path.stat().st_size != len(data):
             return False
-        return path.read_bytes() == data
+        with open(path, "rb") as handle:
+            return handle.read() == data
     except OSError:
         return False
 
 
-def _file_set(folder: Path) -> set[str]:
-    if not folder.is_dir():
-        return set()
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+@dataclass
+class Staging:
+    """The next version of the changed files, beside the output folder."""
+
+    output: Path
+    folder: Path
+
+    def write(self, relative: str, data: bytes) -> bool:
+        """Stage ``data`` for ``relative``; False (nothing staged) when output has these bytes."""
+        if same_bytes(self.output / relative, data):
+            return False
+        target = self.folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "wb") as handle:
+            handle.write(data)
+        return True
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def start_staging(output: Path) -> Staging:
+    """A fresh staging folder beside ``output`` (same filesystem: renames are cheap and atomic)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    folder = output.with_name(f".{output.name}.staging-{os.getpid()}")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    return Staging(output=output, folder=folder)
+
+
+@dataclass
+class Change:
+    """Applies staged files and removals to the output folder, undoably."""
+
+    staging: Staging
+    changed: list[str]  # staged relative paths
+    removed: list[str]  # output files to delete
+    applied: list[tuple[str, str]] = field(default_factory=list)  # (relative, 'new'|'replaced'|'removed')
+
+    @property
+    def backup(self) -> Path:
+        return self.staging.folder.with_name(self.staging.folder.name + "-backup")
+
+    def apply(self) -> None:
+        output = self.staging.output
+        if not output.exists() or not any(output.iterdir()):
+            # Nothing to keep: the staging folder becomes the output in one rename.
+            if output.exists():
+                output.rmdir()
+            (self.staging.folder / MARKER).write_text("made by python -m builder; safe to delete\n")
+            os.rename(self.staging.folder, output)
+            self.staging.folder.mkdir()
+            return
+        if not (output / MARKER).exists():
+            (output / MARKER).write_text("made by python -m builder; safe to delete\n")
+        for relative in self.changed:
+            target = output / relative
+            if target.exists():
+                self._move(target, self.backup / relative)
+                self.applied.append((relative, "replaced"))
+            else:
+                self.applied.append((relative, "new"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(self.staging.folder / relative, target)
+        for relative in self.removed:
+            self._move(output / relative, self.backup / relative)
+            self.applied.append((relative, "removed"))
+            _remove_empty_parents((output / relative).parent, output)
+
+    def rollback(self) -> None:
+        """Put every applied file back as it was."""
+        output = self.staging.output
+        for relative, how in reversed(self.applied):
+            if how in ("new", "replaced"):
+                os.unlink(output / relative)
+                _remove_empty_parents((output / relative).parent, output)
+            if how in ("replaced", "removed"):
+                self._move(self.backup / relative, output / relative)
+        self.applied.clear()
+
+    def finish(self) -> None:
+        shutil.rmtree(self.backup, ignore_errors=True)
+        self.staging.discard()
+
+    @staticmethod
+    def _move(source: Path, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(source, target)
+
+
+def _remove_empty_parents(folder: Path, stop: Path) -> None:
+    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
 
 
 def check_output_folder(output: Path, root: Path) -> None:
-    """Refuse an output folder whose replacement would destroy sources."""
+    """Refuse an output folder whose contents would be sources or someone else's files."""
     output, root = output.resolve(), root.resolve()
     reason = ""
     if output == root or output in root.parents:
         reason = "is the site folder or contains it"
+    elif root in output.parents and output.relative_to(root).parts[0] in ("content", "templates", "static"):
+        reason = f"is within the site's {output.relative_to(root).parts[0]}/ folder"  # read back as input
     elif (output / "content").exists() or (output / "site.toml").exists():
         reason = "holds content/ or site.toml"
     elif output.exists() and not output.is_dir():
@@ -106,12 +162,3 @@ def check_output_folder(output: Path, root: Path) -> None:
                   "empty it or choose another --out")
     if reason:
         raise BuildFailed([Problem(str(output), 0, f"refusing to use this output folder: it {reason}")])
-
-
-def start_staging(output: Path) -> Staging:
-    """A fresh staging folder beside ``output`` (same filesystem, so links and renames work)."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    folder = output.with_name(f".{output.name}.staging-{os.getpid()}")
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir()
-    return Staging(output=output, folder=folder)

@@ -1,11 +1,14 @@
-"""Search: index the staged site with Pagefind and check the index it wrote.
+"""Search: index the new version of the site with Pagefind and check what it wrote.
 
-Runs between render and swap, on the staging folder, so a failed index
-leaves the previous ``output/`` as it was. Pagefind indexes only the pages
-whose template marks ``data-pagefind-body`` (articles); each must carry
-its ``country``, ``topic`` and ``year`` filter values (as its front matter
-says), the ``date`` sort key and the ``title``, ``date`` and ``summary``
-meta, which the check below reads back from what Pagefind actually wrote.
+Runs after render and before the output changes, so a failed index leaves
+the previous ``output/`` as it was. Pagefind reads only the article pages
+(the pages planned as indexed, gathered by hard links from the staging
+folder and the output), and indexes what their template marks
+``data-pagefind-body``. Each must carry its ``country``, ``topic`` and
+``year`` filter values (as its front matter says), the ``date`` sort key and
+the ``title``, ``date`` and ``summary`` meta: the check below reads them back
+from the index Pagefind wrote. Index files whose bytes did not change stay
+as the output has them.
 
 The Pagefind binary (from the ``pagefind-bin`` package, or the one
 ``PAGEFIND_BINARY_PATH`` names) runs once as a command over the whole
@@ -17,6 +20,7 @@ reports a dead binary only as a lost connection.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -25,12 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from builder.config import SiteConfig
+from builder.output import same_bytes
 from builder.pages import Page
 from builder.problems import BuildFailed, Problem, ToolFailed
 
-BUNDLE_FOLDER = "pagefind"  # the index and Pagefind's UI under the output root (Urls.search_bundle)
+BUNDLE_FOLDER = "pagefind"  # the index and Pagefind's UI in the output (Urls.search_bundle, build.SEARCH_FOLDER)
 SORT_KEY = "date"
 META = ("title", "date", "summary")
+PAGEFIND_SIGNATURE = b"pagefind_dcd"  # starts every gzipped index file
 SHOWN_PAGES = 5  # pages named per problem; a template mistake affects every article alike
 
 
@@ -47,37 +53,73 @@ def pagefind_binary() -> Path:
                          "(or set PAGEFIND_BINARY_PATH), or build without search (--no-search)") from error
 
 
-def index_site(config: SiteConfig, pages: list[Page], staging) -> None:
-    """Index the staged site into its ``pagefind/`` folder and check every indexed page."""
+@dataclass(frozen=True)
+class IndexChange:
+    """What the search step changes in the output folder."""
+
+    changed: list[str]  # index files staged with new bytes (paths relative to the output folder)
+    removed: list[str]  # index files of the current output that the new index no longer has
+    unchanged: int  # index files the output already holds as they are
+
+
+def drop_index(existing: set[str]) -> IndexChange:
+    """No search in this build: the current output's index goes."""
+    return IndexChange(changed=[], removed=sorted(f for f in existing if f.startswith(BUNDLE_FOLDER + "/")),
+                       unchanged=0)
+
+
+def index_site(config: SiteConfig, pages: list[Page], staging, existing: set[str]) -> IndexChange:
+    """Index the new version of every article page, check the index, and stage its changed files.
+
+    ``staging`` holds the pages this build changed, ``staging.output`` the others;
+    ``existing`` lists the current output's files.
+    """
     indexed = [page for page in pages if page.indexed]
     if not indexed:
-        return  # Pagefind cannot build an empty index (and without a marked body it would index every page)
-    bundle = staging.folder.with_name(staging.folder.name + ".pagefind")
-    shutil.rmtree(bundle, ignore_errors=True)
-    bundle.mkdir()
+        # Pagefind cannot build an empty index (and without a marked body it would index every page).
+        return drop_index(existing)
+    work = staging.folder.with_name(staging.folder.name + "-search")
+    shutil.rmtree(work, ignore_errors=True)
     try:
-        _run_pagefind(config, staging.folder, bundle)
-        _check_index(config, indexed, bundle)
-        for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
-            _stage_file(staging, f"{BUNDLE_FOLDER}/{path.relative_to(bundle).as_posix()}", path)
+        _gather_pages(indexed, staging, work / "site")
+        _run_pagefind(config, work / "site", work / "bundle")
+        _make_reproducible(work / "bundle")
+        _check_index(config, indexed, work / "bundle")
+        return _stage_bundle(work / "bundle", staging, existing)
     finally:
-        shutil.rmtree(bundle, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
 
 
-def _stage_file(staging, relative: str, path: Path) -> None:
-    """Carry an unchanged file over from the current output; move a new one in (no copy:
-    a large archive's index is thousands of files)."""
-    current = staging.output / relative
-    try:
-        same = current.stat().st_size == path.stat().st_size and current.read_bytes() == path.read_bytes()
-    except OSError:
-        same = False
-    if same and staging.link_unchanged(relative):
-        return
-    target = staging.folder / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(path, target)
-    staging.written += 1
+def _gather_pages(indexed: list[Page], staging, site: Path) -> None:
+    """One folder with the new version of every indexed page, for Pagefind to read: hard
+    links to the staged file when the page changed, else to the output's."""
+    for page in indexed:
+        source = staging.folder / page.output
+        if not source.exists():
+            source = staging.output / page.output
+        target = site / page.output
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:  # no hard links on this filesystem
+            shutil.copyfile(source, target)
+
+
+def _stage_bundle(bundle: Path, staging, existing: set[str]) -> IndexChange:
+    """Move the index files whose bytes changed into the staging folder (no copy: a large
+    archive's index is thousands of files); the others stay as the output has them."""
+    changed, kept = [], set()
+    for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
+        relative = f"{BUNDLE_FOLDER}/{path.relative_to(bundle).as_posix()}"
+        kept.add(relative)
+        if relative in existing and same_bytes(staging.output / relative, path.read_bytes()):
+            continue
+        target = staging.folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+        changed.append(relative)
+    removed = sorted(f for f in existing if f.startswith(BUNDLE_FOLDER + "/") and f not in kept)
+    return IndexChange(changed=changed, removed=removed, unchanged=len(kept) - len(changed))
 
 
 def _run_pagefind(config: SiteConfig, site: Path, bundle: Path) -> None:
@@ -86,11 +128,12 @@ def _run_pagefind(config: SiteConfig, site: Path, bundle: Path) -> None:
                "--force-language", config.search_language, "--quiet"]
     for selector in config.search.exclude_selectors:
         command += ["--exclude-selectors", selector]
+    if not binary.is_file():
+        raise ToolFailed(f"Pagefind not found at {binary} (PAGEFIND_BINARY_PATH or pagefind-bin)")
     # Pagefind reads a pagefind.yml/.toml from its working folder: run it where there is none.
+    bundle.mkdir(parents=True)
     try:
         finished = subprocess.run(command, cwd=bundle, capture_output=True, text=True)
-    except FileNotFoundError as error:
-        raise ToolFailed(f"Pagefind not found at {binary} (PAGEFIND_BINARY_PATH or pagefind-bin)") from error
     except PermissionError as error:
         raise ToolFailed(f"Pagefind at {binary} cannot be run: {error.strerror}") from error
     except OSError as error:
@@ -101,8 +144,49 @@ def _run_pagefind(config: SiteConfig, site: Path, bundle: Path) -> None:
         raise ToolFailed(f"Pagefind ({binary}) failed with exit code {finished.returncode}{detail}")
 
 
+def _make_reproducible(bundle: Path) -> None:
+    """Rewrite the files Pagefind writes in a varying order, so that the same site gives the
+    same index bytes.
+
+    Pagefind lists each filter's values (and the filters in its metadata file) in hash-map
+    order, which changes from run to run; its other files are reproducible. The filter
+    files are rewritten with values in sorted order and renamed by their new content hash,
+    and the metadata file and the entry file that name them are rewritten to match.
+    """
+    entry_path = bundle / "pagefind-entry.json"
+    entry = json.loads(entry_path.read_text(encoding="utf-8"))
+    for language, info in entry["languages"].items():
+        meta_path = bundle / f"pagefind.{info['hash']}.pf_meta"
+        meta = _decode_cbor(_unpack(meta_path))
+        filters = []
+        for name, old_hash in sorted(meta[3]):
+            old_path = bundle / "filter" / f"{old_hash}.pf_filter"
+            filter_name, values = _decode_cbor(_unpack(old_path))
+            values = sorted([value, sorted(pages)] for value, pages in values)
+            new_hash = _write_packed(bundle / "filter", language, 7, ".pf_filter",
+                                     _encode_cbor([filter_name, values]))
+            if new_hash != old_hash:
+                old_path.unlink()
+            filters.append([name, new_hash])
+        meta[3] = filters
+        meta_hash = _write_packed(bundle, language, 10, ".pf_meta", _encode_cbor(meta), prefix="pagefind.")
+        if meta_hash != info["hash"]:
+            meta_path.unlink()
+        info["hash"] = meta_hash
+    entry_path.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
+def _write_packed(folder: Path, language: str, digits: int, suffix: str, payload: bytes,
+                  prefix: str = "") -> str:
+    """Write a Pagefind file (gzip, no timestamp) named by its content; return its hash name."""
+    data = gzip.compress(PAGEFIND_SIGNATURE + payload, compresslevel=9, mtime=0)
+    name = f"{language}_{hashlib.sha256(data).hexdigest()[:digits]}"
+    (folder / f"{prefix}{name}{suffix}").write_bytes(data)
+    return name
+
+
 def _check_index(config: SiteConfig, indexed: list[Page], bundle: Path) -> None:
-    """Every indexed page is in the index with its sort key, filters and meta; nothing else is."""
+    """Every indexed page is in the index with its sort key, filters and meta."""
     try:
         entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
         records = {}
@@ -117,13 +201,10 @@ def _check_index(config: SiteConfig, indexed: list[Page], bundle: Path) -> None:
     def lacks(what: str, page: Page) -> None:
         missing.setdefault(what, []).append(page.url)
 
-    expected_urls = set()
     for page in indexed:
-        url = _index_url(page)
-        expected_urls.add(url)
-        record = records.get(url)
+        record = records.get(_index_url(page))
         if record is None:
-            lacks("not in the index (does the template mark data-pagefind-body?)", page)
+            lacks("not in the index (does the template leave data-pagefind-ignore off its body?)", page)
             continue
         if not record.has_sort_key:
             lacks(f"no '{SORT_KEY}' sort key (data-pagefind-sort=\"{SORT_KEY}:…\"), "
@@ -136,9 +217,6 @@ def _check_index(config: SiteConfig, indexed: list[Page], bundle: Path) -> None:
         for name in META:
             if not record.meta.get(name):
                 lacks(f"no '{name}' meta (data-pagefind-meta=\"{name}\")", page)
-    extra = sorted(set(records) - expected_urls)
-    if extra:
-        missing["indexed but not an article (only article pages carry data-pagefind-body)"] = extra
     problems = [Problem(template, 0, f"search index: {what}: {_pages_text(urls)}")
                 for what, urls in missing.items()]
     if problems:
@@ -172,10 +250,9 @@ def _read_records(bundle: Path, language_hash: str) -> dict[str, _Record]:
 def _unpack(path: Path) -> bytes:
     """A Pagefind file: gzip around a 'pagefind_dcd' signature and the payload."""
     data = gzip.decompress(path.read_bytes())
-    signature = b"pagefind_dcd"
-    if not data.startswith(signature):
+    if not data.startswith(PAGEFIND_SIGNATURE):
         raise ValueError(f"{path.name} is not a Pagefind file")
-    return data[len(signature):]
+    return data[len(PAGEFIND_SIGNATURE):]
 
 
 def _decode_cbor(data: bytes):
@@ -217,6 +294,32 @@ def _decode_cbor(data: bytes):
 
     value, _ = item(0)
     return value
+
+
+def _encode_cbor(value) -> bytes:
+    """The inverse of _decode_cbor, in CBOR's shortest form (as Pagefind writes it)."""
+    def head(major: int, number: int) -> bytes:
+        if number < 24:
+            return bytes([major << 5 | number])
+        for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+            if number < 1 << (8 * size):
+                return bytes([major << 5 | info]) + number.to_bytes(size, "big")
+        raise ValueError(f"number too large for CBOR: {number}")
+
+    if isinstance(value, bool) or value is None:
+        return bytes([0xF4 if value is False else 0xF5 if value is True else 0xF6])
+    if isinstance(value, int):
+        return head(0, value) if value >= 0 else head(1, -1 - value)
+    if isinstance(value, bytes):
+        return head(2, len(value)) + value
+    if isinstance(value, str):
+        encoded = value.encode("utf-8")
+        return head(3, len(encoded)) + encoded
+    if isinstance(value, list):
+        return head(4, len(value)) + b"".join(_encode_cbor(item) for item in value)
+    if isinstance(value, dict):
+        return head(5, len(value)) + b"".join(_encode_cbor(k) + _encode_cbor(v) for k, v in value.items())
+    raise TypeError(f"cannot encode {type(value).__name__} as CBOR")
 
 
 def _index_url(page: Page) -> str:

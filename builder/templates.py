@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import traceback
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -24,6 +25,7 @@ def make_environment(template_dirs: tuple[Path, ...]) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # one environment per build: no need to stat templates on every use
     )
     env.filters["datetime_attr"] = datetime_attr
     env.filters["date_text"] = date_text
@@ -33,6 +35,7 @@ def make_environment(template_dirs: tuple[Path, ...]) -> jinja2.Environment:
     return env
 
 
+@lru_cache(maxsize=65536)  # the same dates appear on many pages
 def datetime_attr(value: dt.datetime, date_only: bool = False) -> str:
     """Machine-readable value for <time datetime>: ISO 8601 with the offset."""
     return value.isoformat(timespec="seconds")
@@ -43,6 +46,7 @@ def sort_date(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@lru_cache(maxsize=65536)
 def date_text(value: dt.datetime, date_only: bool = False) -> str:
     """Human-readable date ('13 June 2025') with the time when one was given."""
     text = f"{value.day} {value:%B %Y}"
@@ -109,3 +113,13 @@ def templates_fingerprint(template_dirs: tuple[Path, ...]) -> str:
                 digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def uses_archive(env: jinja2.Environment) -> bool:
+    """Whether any template reads the global ``archive`` (then every page depends on every article)."""
+    from jinja2 import meta
+    for name in env.list_templates(extensions=("html", "xml", "txt", "json")):
+        source, _, _ = env.loader.get_source(env, name)
+        if "archive" in meta.find_undeclared_variables(env.parse(source)):
+            return True
+    return False

@@ -12,7 +12,7 @@ URL scheme (pretty URLs: each page is a folder holding index.html):
     /topics/     /topics/<slug>/     (/page/N/)   topics and their articles
     /search/                search page; /pagefind/ its index and Pagefind's UI files
     /feed.xml /feed.json    site feeds; /countries/<slug>/feed.xml, /topics/<slug>/feed.xml
-    /sitemap.xml /robots.txt /404.html
+    /sitemap.xml (/sitemap-N.xml past 50,000 URLs) /robots.txt /404.html
 """
 
 from __future__ import annotations
@@ -68,8 +68,12 @@ class Urls:
     def feed(self, kind: str = "xml") -> str:
         return self._path(f"feed.{kind}")
 
-    def sitemap(self) -> str:
-        return self._path("sitemap.xml")
+    def sitemap(self, part: int = 0) -> str:
+        """The sitemap (part 0), or part N of a sitemap split past 50,000 URLs."""
+        return self._path(f"sitemap-{part}.xml" if part else "sitemap.xml")
+
+    def robots(self) -> str:
+        return self._path("robots.txt")
 
     def asset(self, name: str, version: str = "") -> str:
         return self._path(f"static/{name}") + (f"?v={version}" if version else "")

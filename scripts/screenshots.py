@@ -1,60 +1,108 @@
-"""Screenshots of the search page for the README: the sample site, built and served
-for real, searched for "tariff" in Debian's chromium at a desktop and a phone width.
+"""Screenshots of the default theme for the README.
 
-    python scripts/screenshots.py            # writes docs/search-desktop.png, docs/search-phone.png
+Builds the sample site into a temporary folder, serves it on 127.0.0.1 and photographs
+home, the sample article, a country page and search with the real browser (Debian's
+chromium through Playwright) at a phone and a desktop width, in light and dark mode.
+
+    python scripts/screenshots.py [--out docs/screenshots]
+
+Pictures show the fonts installed on the machine that takes them (the theme uses
+system font stacks only); install fonts-noto-color-emoji to see the country flags.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import functools
+import http.server
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from playwright.sync_api import expect, sync_playwright
-
 REPO = Path(__file__).resolve().parent.parent
-DOCS = REPO / "docs"
-SHOTS = {"search-desktop.png": {"width": 1280, "height": 800},
-         "search-phone.png": {"width": 390, "height": 844}}
+
+PAGES = {  # file name stem → URL path on the sample site
+    "home": "/",
+    "article": "/2025/06/japan-us-tariff-talks-fifth-round/",
+    "country": "/countries/japan/",
+    "search": "/search/?q=tariff",
+}
+WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
+SCHEMES = ("light", "dark")
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
 
-def main() -> int:
-    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-    with tempfile.TemporaryDirectory() as temporary:
-        out = Path(temporary) / "www"
-        subprocess.run([sys.executable, "-m", "builder", "build", "--site", str(REPO), "--out", str(out)],
-                       cwd=REPO, check=True)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(out)))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-                for name, viewport in SHOTS.items():
-                    page = browser.new_page(viewport=viewport, device_scale_factor=1)
-                    page.goto(f"http://127.0.0.1:{server.server_port}/search/?q=tariff")
-                    expect(page.locator("pagefind-results .pf-result-link")).to_have_count(1)
-                    page.wait_for_timeout(300)  # let the result's excerpt settle
-                    DOCS.mkdir(exist_ok=True)
-                    page.screenshot(path=str(DOCS / name), full_page=True)
-                    print(f"wrote docs/{name}")
-                    page.close()
-                browser.close()
-        finally:
-            server.shutdown()
-            server.server_close()
-    return 0
+@contextlib.contextmanager
+def serve(folder: Path):
+    """Serve ``folder`` on 127.0.0.1 (any free port); yields the origin."""
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def chromium_path() -> str:
+    for candidate in (os.environ.get("CHROMIUM_PATH"), shutil.which("chromium"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    sys.exit("chromium not found: apt-get install -y --no-install-recommends chromium")
+
+
+def build_sample(out: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    subprocess.run([sys.executable, "-m", "builder", "build", "--site", str(REPO), "--out", str(out)],
+                   cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def take_screenshots(origin: str, folder: Path) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True,
+                                             args=["--no-sandbox", "--disable-gpu"])
+        for width_name, (width, height) in WIDTHS.items():
+            for scheme in SCHEMES:
+                context = browser.new_context(viewport={"width": width, "height": height},
+                                              color_scheme=scheme, device_scale_factor=1)
+                page = context.new_page()
+                for name, path in PAGES.items():
+                    page.goto(origin + path)
+                    if name == "search":  # Pagefind's results arrive after the page has loaded
+                        page.locator("pagefind-results .pf-result-link").first.wait_for()
+                        page.wait_for_timeout(300)
+                    target = folder / f"{name}-{width_name}-{scheme}.png"
+                    page.screenshot(path=str(target), full_page=True)
+                    written.append(target)
+                context.close()
+        browser.close()
+    return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as temp:
+        site = Path(temp) / "output"
+        build_sample(site)
+        with serve(site) as origin:
+            for path in take_screenshots(origin, args.out):
+                print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

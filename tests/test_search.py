@@ -239,9 +239,15 @@ def test_a_rebuild_carries_unchanged_index_files_over(make_site):
     site = make_site(FIXTURE)
     run_cli("build", "--site", str(site), check=True)
     fragments = {p.name: p.stat().st_ino for p in (site / "output/pagefind/fragment").iterdir()}
+    write_files(site, {"content/f.md": article("Foxtrot tariff note", "2025-10-01")})
     run_cli("build", "--site", str(site), check=True)
-    assert {p.name: p.stat().st_ino for p in (site / "output/pagefind/fragment").iterdir()} == fragments
-    assert len(fragments) == 5
+    after = {p.name: p.stat().st_ino for p in (site / "output/pagefind/fragment").iterdir()}
+    assert len(fragments) == 5 and len(after) == 6
+    assert {name: after.get(name) for name in fragments} == fragments  # the same files, untouched
+    entry = json.loads((site / "output/pagefind/pagefind-entry.json").read_text())
+    assert entry["languages"]["en"]["page_count"] == 6
+    files = {p.relative_to(site / "output").as_posix() for p in (site / "output/pagefind").rglob("*.pf_meta")}
+    assert len(files) == 1, files  # the previous index's metadata file is gone
 
 
 def test_an_archive_without_articles_builds_without_an_index(make_site):
@@ -298,7 +304,7 @@ def test_pagefind_failing_is_a_clear_error_and_keeps_the_previous_output(make_si
     assert re.search("^error: " + message, result.stderr, re.MULTILINE), result.stderr
     assert "the output folder was left as it was" in result.stderr
     assert _snapshot(site / "output") == before
-    assert sorted(p.name for p in site.iterdir()) == ["content", "output"]  # no staging left behind
+    assert [p.name for p in site.iterdir() if p.name.startswith(".output")] == []  # no staging left behind
 
 
 def test_articles_missing_sort_key_or_filters_fail_the_build(make_site):

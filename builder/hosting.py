@@ -1,0 +1,64 @@
+"""Hosting: notes on what a built site means where it is published.
+
+GitHub Pages publishes sites of up to 1 GB (the build summary warns near
+it), and feeds, sitemaps and canonical links need absolute URLs, which
+only a base_url with a scheme and host gives (deploy warns without one).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from builder.config import SiteConfig
+
+PAGES_SIZE_LIMIT = 1024 ** 3  # bytes: "published GitHub Pages sites may be no larger than 1 GB" (as in builder.report)
+WARN_AT = 0.8  # share of the limit from which the build warns
+
+
+def hosting_notes(config: SiteConfig, output: Path) -> list[str]:
+    """Notes for the build summary (empty when there is nothing to say)."""
+    note = size_note(folder_size(output))
+    return [note] if note else []
+
+
+def relative_urls_note(config: SiteConfig) -> str:
+    """For deploy: a base_url without scheme and host leaves feeds and sitemap without absolute URLs.
+
+    Not a build note: local builds with the default base_url '/' are normal.
+    """
+    if config.origin:
+        return ""
+    return (f"base_url {config.base_url!r} has no scheme and host, so feeds, the sitemap and "
+            "canonical links carry root-relative URLs, which feed readers and search engines do "
+            "not accept; set base_url in site.toml (or pass --base-url) to the address the site is "
+            "published at, such as https://user.github.io/repo/")
+
+
+def size_note(size: int, limit: int = 0) -> str:
+    """A warning when ``size`` bytes approach or pass GitHub Pages' published-size limit."""
+    limit = limit or PAGES_SIZE_LIMIT
+    if size < limit * WARN_AT:
+        return ""
+    share = f"{size / limit:.0%} of"
+    verdict = "over" if size > limit else "close to"
+    return (f"the site is {size / 2 ** 20:,.0f} MB, {verdict} GitHub Pages' 1 GB limit for a published "
+            f"site ({share} it); see README 'Deploy to GitHub Pages' for ways to slim it down")
+
+
+def folder_size(folder: Path) -> int:
+    """Bytes in every file under ``folder`` (0 when it does not exist)."""
+    total = 0
+    stack = [str(folder)]
+    while stack:
+        try:
+            entries = os.scandir(stack.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    total += entry.stat(follow_symlinks=False).st_size
+    return total

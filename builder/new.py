@@ -1,0 +1,237 @@
+"""New article: ``python -m builder new TITLE`` writes a front-matter scaffold.
+
+Also home of what every command that adds articles shares (``import`` too):
+the archive as it stands (slugs and titles already taken), countries and
+topics resolved exactly as a build resolves them, front matter written as
+YAML the parser reads back, and a write that never replaces a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from builder.articles import Article, ParseSettings, parse_article
+from builder.config import SiteConfig, load_config
+from builder.content import find_sources, parse_sources
+from builder.countries import Country, country_index
+from builder.problems import BuildFailed, Problem, raise_if_any
+from builder.text import slugify
+from builder.topics import Topic, free_topic, vocabulary
+
+SLUG_LIMIT = 80  # characters: a slug from a long headline is cut at a hyphen
+
+
+@dataclass(frozen=True)
+class Existing:
+    """The archive as it stands on disk, drafts and broken files included."""
+
+    articles: tuple[Article, ...]  # every file that parses
+    taken_slugs: frozenset[str]  # slugs of those, plus file stems of files that do not parse
+    paths: frozenset[str]  # every article file, relative to the site folder
+
+
+def existing_articles(config: SiteConfig) -> Existing:
+    """Parse every article file the way a build does (drafts kept)."""
+    if not config.content_dir.is_dir():
+        return Existing((), frozenset(), frozenset())
+    sources = find_sources(config.root)
+    results = parse_sources(sources, ParseSettings.from_config(config))
+    articles = tuple(article for article, _ in results if article is not None)
+    # A file that does not parse still claims the slug its name gives it, so a
+    # new article cannot collide with it once the editor fixes that file.
+    broken = {slugify(PurePosixPath(source.path).stem)
+              for source, (article, _) in zip(sources, results) if article is None}
+    return Existing(articles=articles, taken_slugs=frozenset({a.slug for a in articles} | broken),
+                    paths=frozenset(source.path for source in sources))
+
+
+def slug_for(title: str, limit: int = SLUG_LIMIT) -> str:
+    """The slug of a title, cut at a hyphen so it stays under ``limit`` characters."""
+    slug = slugify(title)
+    if len(slug) > limit:
+        slug = slug[:limit + 1].rsplit("-", 1)[0] if "-" in slug[:limit + 1] else slug[:limit]
+    return slug
+
+
+def resolve_countries(config: SiteConfig, names: Sequence[str],
+                      where: str) -> tuple[tuple[Country, ...], list[Problem]]:
+    """Countries for ``names`` with the build's index and the site's aliases."""
+    settings = ParseSettings.from_config(config)
+    index = country_index(settings.country_aliases)
+    found: list[Country] = []
+    problems: list[Problem] = []
+    for name in names:
+        country = index.resolve(name)
+        if country is None:
+            close = index.suggestions(name)
+            hint = f" (closest: {', '.join(close)})" if close else ""
+            problems.append(Problem(where, 0, f"unknown country '{name}'{hint}; add a spelling "
+                                              "under [countries.aliases] in site.toml if it is right"))
+        elif country not in found:
+            found.append(country)
+    return tuple(found), problems
+
+
+def resolve_topics(config: SiteConfig, labels: Sequence[str],
+                   where: str) -> tuple[tuple[Topic, ...], list[Problem]]:
+    """Topics for ``labels``: vocabulary names when the site declares a vocabulary."""
+    closed = vocabulary(ParseSettings.from_config(config).topic_vocabulary)
+    found: list[Topic] = []
+    problems: list[Problem] = []
+    for label in labels:
+        if not label.strip():
+            problems.append(Problem(where, 0, "a topic is empty"))
+            continue
+        topic = closed.resolve(label) if closed else free_topic(label)
+        if topic is None:
+            close = closed.suggestions(label)
+            hint = f" (closest: {', '.join(close)})" if close else ""
+            problems.append(Problem(where, 0, f"unknown topic '{label}'{hint}; the site's vocabulary "
+                                              "is [topics.vocabulary] in site.toml"))
+        elif topic.key not in [t.key for t in found]:
+            found.append(topic)
+    return tuple(found), problems
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A YAML scalar written as it is (a date, a datetime)."""
+
+    text: str
+
+
+def quoted(text: str) -> str:
+    """A YAML double-quoted scalar (JSON strings are valid YAML); typography kept as is."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def front_matter(fields: list[tuple[str, object]], body: str = "") -> str:
+    """An article's source text: ``fields`` in order, then the body.
+
+    Values: str (quoted), a raw YAML scalar wrapped in ``Raw``, a list of
+    names (a flow list), or a list of related items (slugs or titles).
+    """
+    lines = ["---"]
+    for key, value in fields:
+        if isinstance(value, Raw):
+            lines.append(f"{key}: {value.text}")
+        elif isinstance(value, str):
+            lines.append(f"{key}: {quoted(value)}")
+        elif isinstance(value, bool):
+            lines.append(f"{key}: {'true' if value else 'false'}")
+        elif key == "related":
+            lines.append(f"{key}:")
+            for item in value:
+                lines.append(f"  - {item.slug}" if item.slug else f"  - title: {quoted(item.title)}")
+        else:
+            lines.append(f"{key}: [{', '.join(quoted(v) for v in value)}]")
+    lines.append("---")
+    return "\n".join(lines) + "\n\n" + (body.rstrip("\n") + "\n" if body else "")
+
+
+def verify(config: SiteConfig, relative: str, text: str, where: str) -> Article:
+    """Parse ``text`` as the build will; any problem stops the command before it writes."""
+    article, problems = parse_article(relative, text.encode("utf-8"), ParseSettings.from_config(config))
+    if problems or article is None:
+        raise BuildFailed([Problem(where, 0, f"the article would not build: {p}") for p in problems])
+    return article
+
+
+def create_file(path: Path, text: str) -> None:
+    """Write a new file atomically; refuse (FileExistsError) if ``path`` exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".new-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        # link() fails when the target exists, so a file that appears between
+        # our check and this write is never replaced (rename() would replace it).
+        os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
+
+
+def check_new_place(existing: Existing, slug: str, relative: str, where: str) -> list[Problem]:
+    """Problems if the slug or the file is already taken."""
+    if not slug:
+        return [Problem(where, 0, "the title gives no slug (no Latin letters or digits); "
+                                  "give one with --slug")]
+    if relative in existing.paths:
+        return [Problem(where, 0, f"{relative} already exists; it is not overwritten")]
+    if slug in existing.taken_slugs:
+        owner = next((a.path for a in existing.articles if a.slug == slug), "a file that does not parse")
+        return [Problem(where, 0, f"slug '{slug}' is already used by {owner}; give another with --slug")]
+    return []
+
+
+def new_article(site: Path, title: str, countries: list[str], topics: list[str], slug: str = "",
+                draft: bool = False, now: dt.datetime | None = None) -> Path:
+    """Write ``content/YYYY/<slug>.md`` for a new article; return its path."""
+    config = load_config(site)
+    title = " ".join(title.split())
+    where = "new"
+    problems: list[Problem] = []
+    if not title:
+        problems.append(Problem(where, 0, "the title is empty"))
+    resolved_countries, found = resolve_countries(config, countries, where)
+    problems += found
+    resolved_topics, found = resolve_topics(config, topics, where)
+    problems += found
+    raise_if_any(problems)
+
+    moment = (now or dt.datetime.now(config.zone)).astimezone(config.zone).replace(microsecond=0)
+    slug = slug or slug_for(title)
+    relative = f"content/{moment.year:04d}/{slug}.md"
+    existing = existing_articles(config)
+    raise_if_any(check_new_place(existing, slug, relative, where))
+
+    fields: list[tuple[str, object]] = [("title", title), ("date", Raw(moment.isoformat()))]
+    if slug != PurePosixPath(relative).stem:
+        fields.append(("slug", slug))
+    fields += [("countries", [c.name for c in resolved_countries]),
+               ("topics", [t.name for t in resolved_topics])]
+    if draft:
+        fields.append(("draft", True))
+    text = front_matter(fields)
+    verify(config, relative, text, where)
+    path = config.root / relative
+    try:
+        create_file(path, text)
+    except FileExistsError:
+        raise BuildFailed([Problem(where, 0, f"{relative} already exists; it is not overwritten")])
+    return path
+
+
+def add_command(commands) -> None:
+    parser = commands.add_parser("new", help="write a new article's front matter under content/YYYY/")
+    parser.add_argument("title", help="the headline")
+    parser.add_argument("--country", action="append", default=[], metavar="NAME",
+                        help="a country (any spelling a build accepts: 'JP', 'U.S.'…); repeatable")
+    parser.add_argument("--topic", action="append", default=[], metavar="NAME", help="a topic; repeatable")
+    parser.add_argument("--slug", default="", help="the slug (default: from the title)")
+    parser.add_argument("--draft", action="store_true", help="mark it draft: true")
+    parser.add_argument("--site", type=Path, default=Path("."), help="site folder (default: current folder)")
+    parser.set_defaults(run=run)
+
+
+def bad_slug_argument(slug: str) -> str:
+    """The usage error for a --slug that is not a slug ('' when it is fine or not given)."""
+    if slug and slugify(slug) != slug:
+        return f"error: --slug {slug!r} is not a slug (such as '{slugify(slug) or 'my-article'}')"
+    return ""
+
+
+def run(args) -> int:
+    if bad_slug_argument(args.slug):
+        print(bad_slug_argument(args.slug), file=sys.stderr)
+        return 2
+    path = new_article(args.site, args.title, args.country, args.topic, slug=args.slug, draft=args.draft)
+    print(path)
+    return 0

@@ -1,0 +1,273 @@
+"""Report: ``python -m builder report`` — what the archive holds and where it needs care.
+
+The archive is loaded through the build's own steps (``load_content`` then
+``build_archive``), so the report counts exactly what a build publishes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from builder.archive import Archive, build_archive
+from builder.build import load_content
+from builder.config import load_config
+from builder.problems import raise_if_any
+from builder.topics import Topic, free_topic
+
+PAGES_LIMIT = 1024 ** 3  # GitHub Pages: a published site may be at most 1 GB
+LARGEST_COUNT = 10  # largest pages listed
+TEXT_LIST_LIMIT = 20  # entries of a long list shown in the plain-text report
+ACRONYM_SKIP = {"and", "of", "the", "for", "in", "on"}  # 'Oil and Gas' -> 'OG'
+
+
+@dataclass(frozen=True)
+class Count:
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    path: str
+    slug: str
+    title: str
+
+
+@dataclass(frozen=True)
+class TopicPair:
+    """Two topics that look like one."""
+
+    first: str
+    second: str
+    reason: str  # 'plural', 'acronym' or 'spelling'
+
+
+@dataclass(frozen=True)
+class NewerLink:
+    """A related link from an article to one published after it."""
+
+    path: str
+    slug: str
+    date: str
+    related_slug: str
+    related_date: str
+
+
+@dataclass(frozen=True)
+class PageSize:
+    path: str  # relative to the output folder
+    bytes: int
+
+
+@dataclass(frozen=True)
+class OutputSize:
+    """The built site's size (empty when it was not built)."""
+
+    folder: str
+    built: bool
+    total_bytes: int
+    limit_bytes: int
+    largest: tuple[PageSize, ...]
+
+    @property
+    def share(self) -> float:
+        return self.total_bytes / self.limit_bytes
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the report says, in the order it says it."""
+
+    articles: int
+    drafts_left_out: int
+    countries: tuple[Count, ...]  # most articles first
+    topics: tuple[Count, ...]
+    years: tuple[Count, ...]  # newest first
+    without_country: tuple[ArticleRef, ...]  # newest first
+    without_topic: tuple[ArticleRef, ...]
+    duplicate_topics: tuple[TopicPair, ...]
+    related_to_newer: tuple[NewerLink, ...]
+    output: OutputSize
+
+
+def make_report(archive: Archive, drafts_left_out: int, output: Path) -> Report:
+    """The report on an archive and its built output folder."""
+    newer = []
+    for article in archive.articles:
+        for link in archive.links[article.slug].related:
+            if link.article is not None and link.article.date > article.date:
+                newer.append(NewerLink(article.path, article.slug, article.date.isoformat(),
+                                       link.article.slug, link.article.date.isoformat()))
+    return Report(
+        articles=len(archive.articles), drafts_left_out=drafts_left_out,
+        countries=tuple(Count(t.name, t.count) for t in sorted(archive.countries, key=_by_count)),
+        topics=tuple(Count(t.name, t.count) for t in sorted(archive.topics, key=_by_count)),
+        years=tuple(Count(str(y.year), y.count) for y in archive.years),
+        without_country=_refs(a for a in archive.articles if not a.countries),
+        without_topic=_refs(a for a in archive.articles if not a.topics),
+        duplicate_topics=duplicate_topics([free_topic(t.name) for t in archive.topics]),
+        related_to_newer=tuple(newer),
+        output=output_size(output))
+
+
+def _by_count(term) -> tuple:
+    return (-term.count, term.name.casefold())
+
+
+def _refs(articles) -> tuple[ArticleRef, ...]:
+    return tuple(ArticleRef(a.path, a.slug, a.title) for a in articles)
+
+
+# ------------------------------------------------------- duplicate topics
+
+
+def _plurals(key: str) -> set[str]:
+    """English plural forms of a key's last word: 'tariff' -> 'tariffs', 'policy' -> 'policies'."""
+    forms = {key + "s", key + "es"}
+    if key.endswith("y"):
+        forms.add(key[:-1] + "ies")
+    return forms
+
+
+def _acronyms(key: str) -> set[str]:
+    words = key.replace("-", " ").split()
+    if len(words) < 2:
+        return set()
+    return {"".join(w[0] for w in words), "".join(w[0] for w in words if w not in ACRONYM_SKIP)}
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """True when one insertion, deletion or substitution turns ``a`` into ``b``."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    for index in range(len(a)):
+        if a[index] != b[index]:
+            return a[index + 1:] == b[index + 1:] if len(a) == len(b) else a[index:] == b[index + 1:]
+    return True
+
+
+def duplicate_topics(topics: list[Topic]) -> tuple[TopicPair, ...]:
+    """Pairs of topics that look like one: plural/singular, acronym, one letter apart."""
+    pairs: list[TopicPair] = []
+    ordered = sorted(topics, key=lambda t: t.key)
+    for index, first in enumerate(ordered):
+        for second in ordered[index + 1:]:
+            a, b = first.key, second.key
+            if b in _plurals(a) or a in _plurals(b):
+                reason = "plural"
+            elif (" " not in a and a in _acronyms(b)) or (" " not in b and b in _acronyms(a)):
+                reason = "acronym"
+            elif min(len(a), len(b)) >= 5 and _within_one_edit(a, b):
+                reason = "spelling"
+            else:
+                continue
+            pairs.append(TopicPair(first.name, second.name, reason))
+    return tuple(pairs)
+
+
+# ------------------------------------------------------------ output size
+
+
+def output_size(folder: Path) -> OutputSize:
+    """Total size of the built site and its largest HTML pages."""
+    if not folder.is_dir():
+        return OutputSize(str(folder), False, 0, PAGES_LIMIT, ())
+    total = 0
+    pages: list[PageSize] = []
+    for directory, _, files in os.walk(folder):
+        for name in files:
+            path = Path(directory) / name
+            size = path.stat().st_size
+            total += size
+            if name.endswith(".html"):
+                pages.append(PageSize(path.relative_to(folder).as_posix(), size))
+    pages.sort(key=lambda page: (-page.bytes, page.path))
+    return OutputSize(str(folder), True, total, PAGES_LIMIT, tuple(pages[:LARGEST_COUNT]))
+
+
+# ----------------------------------------------------------------- output
+
+
+def as_json(report: Report) -> str:
+    data = asdict(report)
+    data["output"]["share"] = round(report.output.share, 6)
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def _size(count: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:,} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    return ""
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def as_text(report: Report) -> str:
+    lines = [_counted(report.articles, "article")
+             + (f" ({_counted(report.drafts_left_out, 'draft')} left out)" if report.drafts_left_out else "")]
+
+    def section(title: str, rows: list[str]) -> None:
+        lines.append("")
+        lines.append(f"{title} ({len(rows):,})")
+        for row in rows[:TEXT_LIST_LIMIT]:
+            lines.append(f"  {row}")
+        if len(rows) > TEXT_LIST_LIMIT:
+            lines.append(f"  … and {len(rows) - TEXT_LIST_LIMIT:,} more (--json lists all)")
+
+    width = max((len(c.name) for c in (*report.countries, *report.topics)), default=0)
+    section("Countries", [f"{c.name:<{width}}  {c.count:>6,}" for c in report.countries])
+    section("Topics", [f"{c.name:<{width}}  {c.count:>6,}" for c in report.topics])
+    section("Years", [f"{c.name}  {c.count:>6,}" for c in report.years])
+    section("Articles without a country", [f"{a.path}  {a.title}" for a in report.without_country])
+    section("Articles without a topic", [f"{a.path}  {a.title}" for a in report.without_topic])
+    section("Topics that look like duplicates",
+            [f"'{p.first}' / '{p.second}' ({p.reason})" for p in report.duplicate_topics])
+    section("Related links to newer articles",
+            [f"{n.path} ({n.date[:10]}) -> {n.related_slug} ({n.related_date[:10]})"
+             for n in report.related_to_newer])
+    output = report.output
+    lines.append("")
+    if output.built:
+        lines.append(f"Output {output.folder}: {_size(output.total_bytes)} of GitHub Pages' 1 GB limit "
+                     f"({output.share:.2%})" + ("  OVER THE LIMIT" if output.share > 1 else ""))
+        lines.append("Largest pages:")
+        lines += [f"  {_size(page.bytes):>10}  {page.path}" for page in output.largest]
+    else:
+        lines.append(f"Output {output.folder}: not built (run `python -m builder build` to measure page sizes)")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------- command
+
+
+def report(site: Path, drafts: bool = False, out: Path | None = None) -> Report:
+    """Load the archive as a build does and report on it (BuildFailed on problems)."""
+    config = load_config(site)
+    content, problems, _ = load_content(config, drafts)
+    archive, archive_problems = build_archive(content.articles)
+    raise_if_any(problems + archive_problems)
+    return make_report(archive, content.drafts_left_out, out.resolve() if out else config.output_dir)
+
+
+def add_command(commands) -> None:
+    parser = commands.add_parser("report", help="counts and editorial checks on the archive")
+    parser.add_argument("--site", type=Path, default=Path("."), help="site folder (default: current folder)")
+    parser.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
+    parser.add_argument("--out", type=Path, help="built output folder to measure (default: site.toml's output)")
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    result = report(args.site, args.drafts, args.out)
+    print(as_json(result) if args.json else as_text(result))
+    return 0

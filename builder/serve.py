@@ -1,0 +1,363 @@
+"""Serve: build, then serve the output on 127.0.0.1 and rebuild on every change.
+
+Serve is build in a loop (one code path): a watchdog observer only marks
+the site dirty; a builder thread waits for the burst of changes to settle,
+runs the same ``build()`` with an in-memory cache, and bumps an epoch.
+Pages long-poll ``/__builder/wait?epoch=N`` and reload when the epoch moves;
+when the last build failed they show its problems in an overlay over the
+last good page. The reload script is added to HTML as it is served and is
+never written to ``output/``. Requests that arrive during a rebuild wait
+for it, so a half-built site is never served.
+"""
+
+from __future__ import annotations
+
+import errno
+import http.server
+import ipaddress
+import json
+import mimetypes
+import os
+import socket
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from watchdog.events import FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from builder.build import BuildOptions, BuildResult, build, cache_key
+from builder.cache import Cache
+from builder.config import CONFIG_FILE, load_config
+from builder.problems import BuildFailed
+
+QUIET_SECONDS = 0.05  # a burst of saves ends after this long without events
+MAX_WAIT_SECONDS = 25  # long-poll answer time when nothing happens
+CHANGE_EVENTS = {"created", "modified", "deleted", "moved", "closed"}
+IGNORED_SUFFIXES = ("~", ".swp", ".swx", ".tmp", ".part", ".crdownload")
+
+MIME_TYPES = {  # what mimetypes may not know, and what must be exact
+    ".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript",
+    ".json": "application/json", ".css": "text/css", ".xml": "application/xml",
+    ".svg": "image/svg+xml", ".webp": "image/webp", ".woff2": "font/woff2",
+    ".pf_meta": "application/octet-stream", ".pf_fragment": "application/octet-stream",
+    ".pf_index": "application/octet-stream", ".pf_filter": "application/octet-stream",
+    ".pagefind": "application/octet-stream", ".txt": "text/plain; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+}
+
+RELOAD_SCRIPT = """<script>/* added by python -m builder serve; never written to output/ */
+(function () {
+  var epoch = %(epoch)d;
+  function overlay(problems) {
+    var box = document.getElementById("__builder-overlay");
+    if (!problems.length) { if (box) box.remove(); return; }
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "__builder-overlay";
+      box.setAttribute("role", "alert");
+      box.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;padding:2rem;" +
+        "background:rgba(20,0,0,.92);color:#fff;font:14px/1.5 monospace;white-space:pre-wrap";
+      document.body.appendChild(box);
+    }
+    box.textContent = "Build failed: the page below is the last good build.\\n\\n" + problems.join("\\n");
+  }
+  function wait() {
+    fetch("%(wait)s?epoch=" + epoch, {cache: "no-store"}).then(function (r) { return r.json(); })
+      .then(function (state) {
+        if (state.epoch !== epoch && !state.problems.length) { location.reload(); return; }
+        epoch = state.epoch; overlay(state.problems); wait();
+      }, function () { setTimeout(wait, 1000); });
+  }
+  overlay(%(problems)s);
+  wait();
+})();
+</script>"""
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    poll: bool = False  # use the polling observer (network mounts, some containers)
+    open_host: bool = False  # --bind-all style explicit consent to non-loopback hosts
+
+
+class LiveSite:
+    """The site being served: builds it, remembers the last outcome, wakes waiting pages."""
+
+    def __init__(self, options: BuildOptions, log=print):
+        self.options = options
+        self.log = log
+        config = load_config(options.site, options.base_url)
+        self.config = config
+        self.output = (options.out.resolve() if options.out else config.output_dir)
+        self.cache = Cache.open(config.cache_dir, cache_key(config))
+        self.cache.in_memory = True
+        self.condition = threading.Condition()
+        self.epoch = 0
+        self.building = False
+        self.problems: list[str] = []
+        self.dirty = threading.Event()
+        self.last_change = 0.0
+        self.stopped = threading.Event()
+        self.last_result: BuildResult | None = None
+        self.changed_path = ""  # the latest change seen (shown in the log)
+
+    # -- building ---------------------------------------------------------
+    def rebuild(self) -> None:
+        """One build; never raises (the server must outlive bad input)."""
+        with self.condition:
+            self.building = True
+        started = time.perf_counter()
+        problems: list[str] = []
+        changed = True
+        try:
+            self.config = load_config(self.options.site, self.options.base_url)
+            result = build(self.options, cache=self.cache)
+            self.last_result = result
+            changed = bool(result.written or result.removed)
+            cause = f" after a change to {self.changed_path}" if self.changed_path else ""
+            self.log(f"rebuilt in {time.perf_counter() - started:.2f}s{cause}: "
+                     f"{result.written} written, {result.removed} removed")
+            for note in result.notes:
+                self.log(f"note: {note}")
+        except BuildFailed as failed:
+            problems = [str(p) for p in failed.problems]
+            self.log("build failed:\n" + "\n".join(problems))
+        except Exception as error:  # a bug must show up in the overlay, not kill the server
+            problems = [f"internal error: {type(error).__name__}: {error}",
+                        *traceback.format_exc().splitlines()]
+            self.log("\n".join(problems))
+        with self.condition:
+            self.building = False
+            if changed or problems != self.problems:
+                self.epoch += 1
+            self.problems = problems
+            self.condition.notify_all()
+
+    def mark_dirty(self, path: str = "") -> None:
+        self.last_change = time.monotonic()
+        self.changed_path = path
+        self.dirty.set()
+
+    def run(self) -> None:
+        """The builder loop: wait for changes, let the burst settle, rebuild."""
+        while not self.stopped.is_set():
+            if not self.dirty.wait(0.2):
+                continue
+            while time.monotonic() - self.last_change < QUIET_SECONDS:
+                time.sleep(QUIET_SECONDS / 2)
+            self.dirty.clear()
+            self.rebuild()
+
+    # -- serving ----------------------------------------------------------
+    def wait_until_built(self) -> None:
+        with self.condition:
+            self.condition.wait_for(lambda: not self.building)
+
+    def wait_for_epoch(self, seen: int, timeout: float = MAX_WAIT_SECONDS) -> tuple[int, list[str]]:
+        with self.condition:
+            self.condition.wait_for(lambda: (self.epoch != seen and not self.building)
+                                    or self.stopped.is_set(), timeout)
+            return self.epoch, list(self.problems)
+
+
+class ChangeHandler(FileSystemEventHandler):
+    """Marks the site dirty on any real change to a watched file."""
+
+    def __init__(self, site: LiveSite, ignored: tuple[Path, ...]):
+        self.site = site
+        self.ignored = tuple(str(p) for p in ignored)
+        self.root = str(site.config.root)
+
+    def on_any_event(self, event) -> None:
+        if event.event_type not in CHANGE_EVENTS:
+            return
+        if event.is_directory and event.event_type in ("modified", "closed"):
+            return  # a folder's own timestamps: its files' events tell what changed
+        for path in (event.src_path, getattr(event, "dest_path", "")):
+            if path and self.relevant(os.fsdecode(path)):
+                self.site.mark_dirty(f"{os.fsdecode(path)} ({event.event_type})")
+                return
+
+    def relevant(self, path: str) -> bool:
+        name = os.path.basename(path)
+        if os.path.dirname(path) == self.root and name != CONFIG_FILE:
+            return False  # the site folder itself is watched for site.toml only
+        if path.startswith(self.ignored) or name.endswith(IGNORED_SUFFIXES) or name.startswith(".#"):
+            return False
+        return True
+
+
+def watched_paths(config) -> list[tuple[Path, bool]]:
+    """(folder, recursive) pairs: content, templates (site and theme), static, the site root."""
+    paths = [(config.root, False)]  # site.toml
+    for folder in (config.content_dir, config.root / "static", *config.template_dirs):
+        if folder.is_dir():
+            paths.append((folder, True))
+    return paths
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    """GET/HEAD of files under the output folder, with the reload script added to HTML."""
+
+    site: LiveSite  # set on the subclass made by make_server
+    server_version = "builder-serve"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args) -> None:  # quiet: the terminal is for build news
+        pass
+
+    def do_GET(self) -> None:
+        self.respond(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self.respond(send_body=False)
+
+    def refuse(self) -> None:
+        self.send_error(405, "only GET and HEAD")
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = refuse
+
+    def respond(self, send_body: bool) -> None:
+        parts = urlsplit(self.path)
+        base = self.site.config.base_path
+        if parts.path == "/__builder/wait":
+            seen = parse_qs(parts.query).get("epoch", ["-1"])[0]
+            epoch, problems = self.site.wait_for_epoch(int(seen) if seen.lstrip("-").isdigit() else -1)
+            return self.send(200, json.dumps({"epoch": epoch, "problems": problems}).encode(),
+                             "application/json", send_body)
+        if base != "/" and parts.path in ("/", ""):
+            return self.redirect(base)
+        self.site.wait_until_built()
+        path = unquote(parts.path)
+        if "\0" in path or not path.startswith(base):
+            return self.not_found(send_body)
+        pieces = [p for p in path[len(base):].split("/") if p not in ("", ".")]
+        if ".." in pieces:
+            return self.send(403, b"forbidden", "text/plain", send_body)
+        output = self.site.output
+        target = output.joinpath(*pieces)
+        real, root = os.path.realpath(target), os.path.realpath(output)
+        if real != root and not real.startswith(root + os.sep):
+            return self.send(403, b"forbidden", "text/plain", send_body)  # a symlink out
+        if os.path.isdir(real):
+            if not parts.path.endswith("/"):
+                return self.redirect(parts.path + "/")
+            real = os.path.join(real, "index.html")
+        if not os.path.isfile(real):
+            return self.not_found(send_body)
+        with open(real, "rb") as handle:
+            data = handle.read()
+        suffix = os.path.splitext(real)[1].lower()
+        kind = MIME_TYPES.get(suffix) or mimetypes.guess_type(real)[0] or "application/octet-stream"
+        if kind.startswith("text/html"):
+            data = self.with_reload_script(data)
+        self.send(200, data, kind, send_body)
+
+    def with_reload_script(self, data: bytes) -> bytes:
+        with self.site.condition:
+            epoch, problems = self.site.epoch, list(self.site.problems)
+        script = RELOAD_SCRIPT % {"epoch": epoch, "wait": "/__builder/wait",
+                                  "problems": json.dumps(problems).replace("</", "<\\/")}
+        marker = data.rfind(b"</body>")
+        if marker < 0:
+            return data + script.encode()
+        return data[:marker] + script.encode() + data[marker:]
+
+    def not_found(self, send_body: bool) -> None:
+        page = self.site.output / "404.html"
+        data = self.with_reload_script(page.read_bytes()) if page.is_file() else b"not found"
+        self.send(404, data, "text/html; charset=utf-8", send_body)
+
+    def redirect(self, location: str) -> None:
+        self.send_response(302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def send(self, status: int, data: bytes, kind: str, send_body: bool) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if send_body:
+            self.wfile.write(data)
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = False  # a port in use must be noticed, not shared
+
+
+def make_server(site: LiveSite, host: str, port: int, log=print) -> Server:
+    """Bind host:port, or the next free port (with a note) when it is in use."""
+    handler = type("SiteHandler", (Handler,), {"site": site})
+    for candidate in range(port, port + 20):
+        try:
+            server = Server((host, candidate), handler)
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE or port == 0:
+                raise
+            continue
+        if candidate != port:
+            log(f"note: port {port} is in use; serving on port {candidate} instead")
+        return server
+    raise OSError(errno.EADDRINUSE, f"ports {port}-{port + 19} are all in use; pass --port")
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+    except (OSError, ValueError):
+        return False
+
+
+def serve(options: BuildOptions, serve_options: ServeOptions, log=print, ready=None) -> int:
+    """Build, serve and rebuild until interrupted (Ctrl-C) or ``site.stopped`` is set."""
+    if not is_loopback(serve_options.host):
+        if not serve_options.open_host:
+            log(f"refusing to serve on {serve_options.host}: it is reachable from other machines; "
+                "add --expose to do it anyway")
+            return 2
+        log(f"warning: serving on {serve_options.host}: anyone who can reach this machine can read the site")
+    site = LiveSite(options, log)
+    site.rebuild()
+    server = make_server(site, serve_options.host, serve_options.port, log)
+    host, port = server.server_address[:2]
+    log(f"serving {site.output} at http://{host}:{port}{site.config.base_path} (Ctrl-C stops)")
+    observer = PollingObserver(timeout=0.5) if serve_options.poll else Observer()
+    ignored = (site.output, site.config.cache_dir, site.output.parent / f".{site.output.name}.")
+    handler = ChangeHandler(site, ignored)
+    for folder, recursive in watched_paths(site.config):
+        observer.schedule(handler, str(folder), recursive=recursive)
+    observer.start()
+    builder_thread = threading.Thread(target=site.run, name="builder", daemon=True)
+    builder_thread.start()
+    server_thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
+    server_thread.start()
+    if ready:
+        ready(site, server)
+    try:
+        while not site.stopped.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        log("stopping")
+    finally:
+        site.stopped.set()
+        with site.condition:
+            site.condition.notify_all()
+        server.shutdown()
+        server.server_close()
+        observer.stop()
+        observer.join(timeout=5)
+        builder_thread.join(timeout=30)
+        site.cache.flush()
+    return 0

@@ -1,0 +1,97 @@
+"""Sitemap: plan ``sitemap.xml`` (every article and listing page with its
+``lastmod``) and ``robots.txt`` from the planned pages.
+
+Past 50,000 URLs (the sitemap protocol's limit per file) the URLs are split
+over ``sitemap-1.xml``, ``sitemap-2.xml``, … and ``sitemap.xml`` becomes a
+sitemap index, so robots.txt and search consoles always name one address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from itertools import accumulate
+
+from builder.archive import Archive
+from builder.pages import Page
+from builder.urls import Urls
+
+URLS_PER_SITEMAP = 50_000
+# Pages that are not content: a search form and the not-found page.
+LEFT_OUT_KINDS = frozenset({"search", "404"})
+
+
+@dataclass(frozen=True)
+class SitemapEntry:
+    """One <url> of a sitemap, or one <sitemap> of a sitemap index."""
+
+    url: str  # root-relative; templates make it absolute
+    lastmod: dt.datetime | None  # latest change of the articles the page shows (None: unknown)
+
+
+def plan_sitemap(pages: list[Page], archive: Archive, urls: Urls, limit: int = 0) -> list[Page]:
+    """sitemap.xml (an index past ``limit`` URLs, with its parts) and robots.txt."""
+    limit = limit or URLS_PER_SITEMAP
+    lastmod = _LastModified(archive)
+    entries = [SitemapEntry(page.url, lastmod.of(page)) for page in pages
+               if page.output.endswith(".html") and page.kind not in LEFT_OUT_KINDS]
+    planned = []
+
+    def add(kind, url, template, **context):
+        planned.append(Page(kind=kind, url=url, output=urls.output_path(url), template=template,
+                            title="Sitemap", context=context))
+
+    if len(entries) <= limit:
+        add("sitemap", urls.sitemap(), "sitemap.xml", entries=tuple(entries))
+    else:
+        parts = [tuple(entries[start:start + limit]) for start in range(0, len(entries), limit)]
+        for number, part in enumerate(parts, start=1):
+            add("sitemap", urls.sitemap(number), "sitemap.xml", entries=part)
+        index = tuple(SitemapEntry(urls.sitemap(number), _latest(e.lastmod for e in part))
+                      for number, part in enumerate(parts, start=1))
+        add("sitemap-index", urls.sitemap(), "sitemap_index.xml", sitemaps=index)
+    add("robots", urls.robots(), "robots.txt")
+    return planned
+
+
+class _LastModified:
+    """When a page last changed: the latest change among the articles that shape it.
+
+    A listing page N changes when an article on pages 1…N is added or edited
+    (a newer article shifts every later page), so its time is the latest
+    among the listing's first N pages.
+    """
+
+    def __init__(self, archive: Archive):
+        self.archive = archive
+        self._running: dict[int, list[dt.datetime]] = {}  # id(listing) -> running latest
+
+    def of(self, page: Page) -> dt.datetime | None:
+        context = page.context
+        if page.kind == "article":
+            return context["article"].last_modified
+        if page.kind in ("home", "term"):
+            listing = context["term"].articles if page.kind == "term" else self.archive.articles
+            pagination = context["pagination"]
+            end = pagination.offset + len(pagination.items)
+            return self._running_latest(listing)[end - 1] if end else None
+        if page.kind == "terms":
+            return _latest(term.articles and self._running_latest(term.articles)[-1]
+                           for term in context["terms"])
+        if page.kind == "archive":
+            return _latest(a.last_modified for a in self.archive.articles)
+        if page.kind == "year":
+            return _latest(a.last_modified for m in context["year"].months for a in m.articles)
+        if page.kind == "month":
+            return _latest(a.last_modified for a in context["month"].articles)
+        return None  # a page kind this module does not know: no lastmod rather than a wrong one
+
+    def _running_latest(self, listing) -> list[dt.datetime]:
+        key = id(listing)
+        if key not in self._running:
+            self._running[key] = list(accumulate((a.last_modified for a in listing), max))
+        return self._running[key]
+
+
+def _latest(times) -> dt.datetime | None:
+    return max((t for t in times if t), default=None)

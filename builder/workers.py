@@ -1,0 +1,42 @@
+"""Workers: spread a list of independent jobs over processes.
+
+Processes are forked, so they start with everything the parent built
+(configuration, archive, compiled templates) without pickling it; only
+the small per-job inputs and results cross process boundaries. Results
+come back in input order, so output never depends on the number of jobs.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+MIN_JOBS_PER_WORKER = 200  # below this, forking costs more than it saves
+
+_shared: dict = {}  # set by run() before forking; read by the workers
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def _call(chunk):
+    return _shared["function"](chunk)
+
+
+def run(function, items: list, jobs: int) -> list:
+    """``function(chunk) -> list`` over ``items`` split in contiguous chunks; results concatenated."""
+    jobs = max(1, min(jobs, len(items) // MIN_JOBS_PER_WORKER))
+    if jobs == 1:
+        return function(items)
+    # Several chunks per worker keep both busy when chunks differ in cost.
+    count = jobs * 4
+    size = -(-len(items) // count)
+    chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    _shared["function"] = function
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            results = pool.map(_call, chunks, chunksize=1)
+    finally:
+        _shared.clear()
+    return [item for chunk in results for item in chunk]

@@ -1,0 +1,174 @@
+"""The cache and incremental builds never change what is built.
+
+The strongest check is used throughout: after edits, an incremental build's
+output is byte-identical to a cold build (no cache, fresh folder) of the same input.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import article, generate_corpus, run_cli, write_files
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def mtimes(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+
+def build(site: Path, *args: str) -> str:
+    return run_cli("build", "--site", str(site), "--no-search", *args, check=True).stdout
+
+
+def assert_same_as_cold(site: Path, tmp_path: Path) -> None:
+    cold = tmp_path / "cold-output"
+    shutil.rmtree(cold, ignore_errors=True)
+    build(site, "--no-cache", "--out", str(cold))
+    assert tree(site / "output") == tree(cold)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    return generate_corpus(600, tmp_path_factory.mktemp("corpus600"))
+
+
+def test_output_identical_whatever_cache_state_and_jobs(corpus, tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(corpus, site)
+    outputs = {}
+    for name, args in (("cold-1", ("--no-cache", "--jobs", "1")), ("cold-2", ("--no-cache", "--jobs", "2")),
+                       ("warm-2", ("--jobs", "2")), ("warm-again-1", ("--jobs", "1"))):
+        out = tmp_path / name
+        build(site, "--out", str(out), *args)
+        outputs[name] = tree(out)
+    first = outputs.pop("cold-1")
+    assert len(first) > 700
+    for name, files in outputs.items():
+        assert files == first, name
+
+
+def test_second_build_writes_nothing(corpus, tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(corpus, site)
+    build(site)
+    before = mtimes(site / "output")
+    summary = build(site)
+    assert "(0 written" in summary and " 0 removed" in summary
+    assert mtimes(site / "output") == before
+
+
+def test_body_edit_rewrites_only_what_shows_it(corpus, tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(corpus, site)
+    build(site)
+    before = mtimes(site / "output")
+    path = sorted((site / "content").rglob("*.md"))[100]
+    path.write_text(path.read_text() + "\nA new closing paragraph.\n")
+    build(site)
+    after = mtimes(site / "output")
+    changed = {name for name in after if after[name] != before.get(name)}
+    assert any(name.endswith("/index.html") for name in changed)
+    assert len(changed) < 5, changed  # the article page (summary is explicit in the corpus)
+    assert_same_as_cold(site, tmp_path)
+
+
+SMALL = {
+    "content/a.md": article("Alpha talks", "2025-06-13", countries="[Japan]", topics="[Trade]"),
+    "content/b.md": article("Beta talks", "2025-06-20", countries="[Japan, US]", topics="[Trade]",
+                            related="[a]"),
+    "content/c.md": article("Gamma talks", "2025-06-25", countries="[Japan]", topics="[Trade]"),
+}
+
+
+def test_title_edit_reaches_every_page_that_shows_it(make_site, tmp_path):
+    site = make_site(SMALL)
+    build(site)
+    (site / "content/a.md").write_text(article("Alpha deal", "2025-06-13", countries="[Japan]",
+                                               topics="[Trade]"))
+    build(site)
+    out = site / "output"
+    for page in ("index.html", "countries/japan/index.html", "topics/trade/index.html",
+                 "2025/06/index.html", "2025/06/b/index.html", "2025/06/c/index.html"):
+        text = (out / page).read_text()
+        assert "Alpha deal" in text and "Alpha talks" not in text, page
+    assert_same_as_cold(site, tmp_path)
+
+
+def test_deleted_article_vanishes_everywhere(make_site, tmp_path):
+    site = make_site(SMALL)
+    build(site)
+    (site / "content/c.md").unlink()
+    build(site)
+    assert not (site / "output/2025/06/c").exists()
+    assert not any("Gamma talks" in p.read_text() for p in (site / "output").rglob("*.html"))
+    assert_same_as_cold(site, tmp_path)
+
+
+def test_renamed_slug_and_country_change_leave_nothing_stale(make_site, tmp_path):
+    site = make_site(SMALL)
+    build(site)
+    (site / "content/b.md").write_text(article("Beta talks", "2025-06-20", slug="beta-renamed",
+                                               countries="[Japan]", topics="[Trade]", related="[a]"))
+    build(site)
+    assert not (site / "output/2025/06/b").exists()
+    assert not (site / "output/countries/united-states").exists()
+    assert_same_as_cold(site, tmp_path)
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage", pickle.dumps(("builder-cache", 999, "x"))])
+def test_corrupted_or_foreign_cache_is_discarded_with_a_note(make_site, tmp_path, damage):
+    site = make_site(SMALL)
+    build(site)
+    for name in ("state.pickle", "records.pickle"):
+        (site / ".cache" / name).write_bytes(damage)
+    (site / "content/a.md").write_text(article("Alpha deal", "2025-06-13", countries="[Japan]"))
+    result = run_cli("build", "--site", str(site), "--no-search", check=True)
+    assert "note: cache" in result.stderr
+    assert_same_as_cold(site, tmp_path)
+    assert "note" not in run_cli("build", "--site", str(site), "--no-search", check=True).stderr
+
+
+def test_config_and_template_changes_rebuild_what_they_shape(make_site, tmp_path):
+    site = make_site({**SMALL, "site.toml": 'title = "First Name"\n'})
+    build(site)
+    (site / "site.toml").write_text('title = "Second Name"\n')
+    build(site)
+    assert all("Second Name" in p.read_text() for p in (site / "output").rglob("*.html"))
+    assert_same_as_cold(site, tmp_path)
+    write_files(site, {"templates/404.html": '{% extends "base.html" %}{% block main %}<h1>Gone</h1>'
+                                            '{% endblock %}\n'})
+    build(site)
+    assert "<h1>Gone</h1>" in (site / "output/404.html").read_text()
+    assert_same_as_cold(site, tmp_path)
+
+
+def test_deleting_the_cache_changes_nothing(make_site, tmp_path):
+    site = make_site(SMALL)
+    build(site)
+    first = tree(site / "output")
+    stamps = mtimes(site / "output")
+    assert run_cli("clean", "--site", str(site), check=True).stdout.startswith("removed")
+    assert not (site / ".cache").exists()
+    build(site)
+    assert tree(site / "output") == first
+    assert mtimes(site / "output") == stamps  # same bytes are not rewritten
+
+
+def test_edits_with_a_corrupted_body_file_in_the_cache(make_site, tmp_path):
+    site = make_site(SMALL)
+    build(site)
+    import sqlite3
+    with sqlite3.connect(site / ".cache/bodies.sqlite") as store:
+        store.execute("DELETE FROM bodies")
+    (site / "content/a.md").write_text(article("Alpha deal", "2025-06-13", countries="[Japan]",
+                                               topics="[Trade]"))
+    build(site)
+    assert_same_as_cold(site, tmp_path)

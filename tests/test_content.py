@@ -1,0 +1,407 @@
+"""The content model: articles, countries, topics and the archive's cross-links, tested on
+in-memory data; the rendering facts that need a template (times, escaping, extra keys,
+overrides, pagination) through small sites built by the real CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+
+import pytest
+
+from builder.archive import build_archive
+from builder.articles import ParseSettings, parse_article
+from builder.content import collect
+from builder.countries import country_index
+from builder.pages import paginate
+from builder.topics import free_topic, topic_key, vocabulary
+from builder.urls import Urls
+from conftest import article, run_cli
+
+
+def settings(timezone="UTC", allow_html=False, base_path="/", aliases=(), topics=()) -> ParseSettings:
+    return ParseSettings(timezone=timezone, allow_html=allow_html, base_path=base_path,
+                         country_aliases=tuple(aliases), topic_vocabulary=tuple(topics))
+
+
+def parse(text: str, path: str = "content/2025/story.md", **options):
+    """Parse one article that must be valid."""
+    parsed, problems = parse_article(path, text.encode("utf-8"), settings(**options))
+    assert problems == [], problems
+    return parsed
+
+
+def archive_of(sources: dict[str, str], **options):
+    """The Archive of ``{slug: source text}`` (file name = slug); must have no problems."""
+    articles = tuple(parse(text, f"content/{slug}.md", **options) for slug, text in sources.items())
+    built, problems = build_archive(articles)
+    assert problems == [], problems
+    return built
+
+
+def slugs(articles) -> list[str]:
+    return [a.slug for a in articles]
+
+
+# -- Articles ---------------------------------------------------------------------------------
+
+def test_article_fields_from_front_matter():
+    parsed = parse(article("  Japan   and the U.S. talk ", "2025-06-13", slug="talks", summary="Short.",
+                           countries="[Japan, U.S.]", topics="[Trade]",
+                           source="{name: Example Wire, url: 'https://example.org/a'}",
+                           author="[A. Reporter, B. Writer]", image="{src: /img/a.jpg, alt: Talks}"))
+    assert parsed.title == "Japan and the U.S. talk"
+    assert parsed.slug == "talks"
+    assert parsed.date == dt.datetime(2025, 6, 13, tzinfo=parsed.date.tzinfo) and parsed.date_only
+    assert parsed.summary == "Short."
+    assert [c.code for c in parsed.countries] == ["JP", "US"]
+    assert parsed.source.name == "Example Wire" and parsed.source.url == "https://example.org/a"
+    assert parsed.authors == ("A. Reporter", "B. Writer")
+    assert (parsed.image.src, parsed.image.alt) == ("/img/a.jpg", "Talks")
+    assert parsed.draft is False and parsed.extra == {}
+
+
+def test_slug_defaults_to_the_file_name():
+    assert parse(article(), path="content/2025/06/Japan US Talks.md").slug == "japan-us-talks"
+
+
+def test_unknown_keys_are_kept_in_extra():
+    parsed = parse(article(mood="hopeful", desk="{name: Asia, editor: K. Sato}"))
+    assert parsed.extra == {"mood": "hopeful", "desk": {"name": "Asia", "editor": "K. Sato"}}
+
+
+def test_summary_defaults_to_first_paragraph_cut_at_a_word_boundary():
+    words = " ".join(f"word{n}" for n in range(100))  # ~690 characters
+    parsed = parse(article(body=f"{words}\n\nSecond paragraph."))
+    assert parsed.summary.endswith("…")
+    cut = parsed.summary[:-1]
+    assert len(parsed.summary) <= 240
+    assert words.startswith(cut) and words[len(cut)] == " "  # ends on a whole word
+    assert len(cut) > 200  # not cut needlessly short
+
+
+def test_summary_of_a_short_first_paragraph_is_all_of_it_as_plain_text():
+    parsed = parse(article(body="A *short* [first](https://example.org) paragraph.\n\nSecond one."))
+    assert parsed.summary == "A short first paragraph."
+
+
+@pytest.mark.parametrize("written", ["2025-06-13", '"2025-06-13"', "'2025-06-13'"])
+def test_a_date_without_time_is_a_date_quoted_or_not(written):
+    parsed = parse(article(date=written), timezone="Asia/Tokyo")
+    assert parsed.date_only and parsed.date.isoformat() == "2025-06-13T00:00:00+09:00"
+
+
+def test_naive_times_are_in_the_site_time_zone():
+    parsed = parse(article(date="2025-06-13T09:30:00"), timezone="Asia/Tokyo")
+    assert parsed.date.utcoffset() == dt.timedelta(hours=9)
+    assert (parsed.date.hour, parsed.date.minute, parsed.date_only) == (9, 30, False)
+
+
+def test_times_with_an_offset_are_shown_in_the_site_time_zone():
+    # 23:30 in New York on 30 June is already 1 July in Tokyo: the month follows the site.
+    parsed = parse(article(date="2025-06-30T23:30:00-04:00"), timezone="Asia/Tokyo")
+    assert parsed.date.isoformat() == "2025-07-01T12:30:00+09:00"
+    assert Urls("/").article(parsed) == "/2025/07/story/"
+
+
+def test_raw_html_is_escaped_by_default_and_allowed_by_the_switch():
+    body = 'Before <script>alert("x")</script> <b>bold</b>\n\n<div class="box">block</div>\n'
+    escaped = parse(article(body=body)).body_html
+    assert "<script>" not in escaped and "<b>" not in escaped and "<div" not in escaped
+    assert "&lt;script&gt;" in escaped and "&lt;b&gt;bold&lt;/b&gt;" in escaped
+    allowed = parse(article(body=body), allow_html=True).body_html
+    assert "<b>bold</b>" in allowed and '<div class="box">block</div>' in allowed
+
+
+def test_markdown_extensions_and_links_under_a_base_path():
+    body = ("## A heading\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n~~gone~~ and a note[^1].\n\n"
+            "[other](/2025/06/other/) and [outside](https://example.org/)\n\n[^1]: The note.\n")
+    html = parse(article(body=body), base_path="/archive/").body_html
+    assert '<h2 id="a-heading">' in html
+    assert "<table>" in html and "<s>gone</s>" in html and 'class="footnote' in html
+    assert 'href="/archive/2025/06/other/"' in html and 'href="https://example.org/"' in html
+
+
+# -- Countries --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spelling, code, name, slug", [
+    ("Japan", "JP", "Japan", "japan"),
+    ("JP", "JP", "Japan", "japan"),
+    ("JPN", "JP", "Japan", "japan"),
+    ("U.S.", "US", "United States", "united-states"),
+    ("US", "US", "United States", "united-states"),
+    ("United States", "US", "United States", "united-states"),
+    ("united states of america", "US", "United States", "united-states"),
+    ("Russia", "RU", "Russia", "russia"),
+    ("Russian Federation", "RU", "Russia", "russia"),
+    ("South Korea", "KR", "South Korea", "south-korea"),
+    ("Korea, Republic of", "KR", "South Korea", "south-korea"),
+    ("Taiwan", "TW", "Taiwan", "taiwan"),
+    ("Czechia", "CZ", "Czechia", "czechia"),
+    ("Czech Republic", "CZ", "Czechia", "czechia"),
+    ("UK", "GB", "United Kingdom", "united-kingdom"),
+    ("Ivory Coast", "CI", "Côte d'Ivoire", "cote-d-ivoire"),
+    ("Kosovo", "XK", "Kosovo", "kosovo"),
+])
+def test_country_spellings_resolve_to_one_familiar_country(spelling, code, name, slug):
+    country = country_index().resolve(spelling)
+    assert (country.code, country.name, country.slug) == (code, name, slug)
+
+
+def test_unknown_country_has_closest_matches():
+    index = country_index()
+    assert index.resolve("Germny") is None
+    assert index.suggestions("Germny")[0] == "Germany"
+
+
+def test_site_aliases_add_spellings():
+    index = country_index((("Nippon", "JP"), ("Republic of Korea", "South Korea")))
+    assert index.resolve("Nippon").code == "JP"
+    assert index.resolve("Republic of Korea").code == "KR"
+    assert country_index().resolve("Nippon") is None  # per site, not global
+
+
+def test_every_spelling_of_a_country_is_one_term_with_one_url():
+    built = archive_of({
+        "a": article("A", "2025-06-01", countries="[U.S.]"),
+        "b": article("B", "2025-06-02", countries="[United States, JP]"),
+        "c": article("C", "2025-06-03", countries="[US, Japan, JPN]"),
+    })
+    assert [(t.name, t.count, Urls("/").term(t)) for t in built.countries] == [
+        ("Japan", 2, "/countries/japan/"), ("United States", 3, "/countries/united-states/")]
+    assert slugs(built.country("united-states").articles) == ["c", "b", "a"]  # newest first
+    assert [c.code for c in built.articles[0].countries] == ["US", "JP"]  # JPN merged into JP
+
+
+# -- Topics -----------------------------------------------------------------------------------
+
+def test_topics_merge_case_and_space_insensitively():
+    assert topic_key("Trade") == topic_key("trade") == topic_key(" trade ") == "trade"
+    assert topic_key("  Oil \t and  GAS ") == "oil and gas"
+    assert free_topic(" Oil  and gas ").name == "Oil and gas"
+    built = archive_of({
+        "a": article("A", "2025-06-01", topics="[Trade]"),
+        "b": article("B", "2025-06-02", topics="[trade]"),
+        "c": article("C", "2025-06-03", topics="['Trade', ' trade ']"),  # one topic, counted once
+    })
+    assert [(t.name, t.slug, t.count) for t in built.topics] == [("Trade", "trade", 3)]
+    assert all(a.topics[0].name == "Trade" for a in built.articles)  # one display name everywhere
+
+
+def test_topic_display_name_is_the_most_used_spelling():
+    built = archive_of({
+        "a": article("A", "2025-06-01", topics="[oil and gas]"),
+        "b": article("B", "2025-06-02", topics="[Oil and Gas]"),
+        "c": article("C", "2025-06-03", topics="['Oil  and Gas']"),
+    })
+    assert [(t.name, t.slug) for t in built.topics] == [("Oil and Gas", "oil-and-gas")]
+
+
+def test_topic_vocabulary_resolves_synonyms_to_the_name():
+    entries = (("Trade", ("commerce", "trade policy")), ("Economy", ()))
+    closed = vocabulary(entries)
+    assert closed.resolve("  COMMERCE ").name == "Trade"
+    assert closed.resolve("trade policy").name == "Trade"
+    assert closed.resolve("Tariffs") is None
+    assert closed.suggestions("Ecnomy") == ["Economy"]
+    parsed = parse(article(topics="[commerce, economy]"), topics=entries)
+    assert [t.name for t in parsed.topics] == ["Trade", "Economy"]
+
+
+# -- The archive: related, referenced by, more on this story, previous/next --------------------
+
+def test_related_items_resolve_to_articles_links_and_headlines():
+    built = archive_of({
+        "target": article("Target story", "2025-06-01"),
+        "story": article("Story", "2025-06-02", related="""
+          - target
+          - {title: "Elsewhere", url: "https://example.org/x"}
+          - title: "Just a headline\""""),
+    })
+    links = built.links["story"].related
+    assert [(link.title, link.url, link.article.slug if link.article else None) for link in links] == [
+        ("Target story", "", "target"), ("Elsewhere", "https://example.org/x", None),
+        ("Just a headline", "", None)]
+
+
+def test_unknown_related_slug_names_both():
+    story = parse(article("Story", related="[missing-one]"), path="content/story.md")
+    _, problems = build_archive((story,))
+    assert [str(p) for p in problems] == [
+        "content/story.md:4: related slug 'missing-one' matches no article in the archive"]
+
+
+def test_referenced_by_lists_articles_pointing_here_newest_first():
+    built = archive_of({
+        "target": article("Target", "2025-06-01"),
+        "old": article("Old", "2025-06-02", related="[target]"),
+        "new": article("New", "2025-06-05", related="[target, old]"),
+        "other": article("Other", "2025-06-04"),
+    })
+    assert slugs(built.links["target"].referenced_by) == ["new", "old"]
+    assert slugs(built.links["old"].referenced_by) == ["new"]
+    assert built.links["new"].referenced_by == () and built.links["other"].referenced_by == ()
+
+
+def test_previous_and_next_follow_time():
+    built = archive_of({
+        "b": article("B", "2025-06-02"), "a": article("A", "2025-06-01"),
+        "c": article("C", "2025-06-03T08:00:00"), "d": article("D", "2025-06-03T09:00:00"),
+    })
+    assert slugs(built.articles) == ["d", "c", "b", "a"]
+    older_newer = {s: (built.links[s].older, built.links[s].newer) for s in "abcd"}
+    assert {s: tuple(x.slug if x else None for x in pair) for s, pair in older_newer.items()} == {
+        "a": (None, "b"), "b": ("a", "c"), "c": ("b", "d"), "d": ("c", None)}
+
+
+def story_sources():
+    """One story and its neighbours: shared common and rare terms, related and unrelated."""
+    sources = {
+        "story": article("Story", "2025-06-10", countries="[US, Japan]", topics="[Trade, Semiconductors]",
+                         related="[explicit]"),
+        "explicit": article("Explicit", "2025-06-09", countries="[US, Japan]", topics="[Trade, Semiconductors]"),
+        "shares-rare": article("Rare", "2025-06-01", topics="[Semiconductors]"),
+        "shares-common": article("Common", "2025-06-01", countries="[US]"),
+        "shares-nothing": article("Nothing", "2025-06-10", countries="[Peru]", topics="[Fishing]"),
+    }
+    # Make US common: many articles far away in time that share only US.
+    for n in range(30):
+        sources[f"filler-{n}"] = article(f"Filler {n}", f"2024-01-{n % 28 + 1:02d}", countries="[US]")
+    return sources
+
+
+def test_more_on_this_story_excludes_self_and_explicit_related_and_prefers_rarer_terms():
+    more = slugs(archive_of(story_sources()).links["story"].more)
+    assert 0 < len(more) <= 5
+    assert "story" not in more and "explicit" not in more and "shares-nothing" not in more
+    # Same date distance; Semiconductors is rarer than US, so it weighs more.
+    assert more.index("shares-rare") < more.index("shares-common")
+
+
+def test_more_on_this_story_prefers_nearer_dates_among_equal_matches():
+    built = archive_of({
+        "story": article("Story", "2025-06-10", topics="[Trade]"),
+        "near": article("Near", "2025-06-08", topics="[Trade]"),
+        "far": article("Far", "2023-01-01", topics="[Trade]"),
+        "later": article("Later", "2025-06-11", topics="[Trade]"),
+    })
+    assert slugs(built.links["story"].more) == ["later", "near", "far"]
+
+
+def test_more_on_this_story_is_deterministic_whatever_the_input_order():
+    sources = story_sources()
+    articles = [parse(text, f"content/{slug}.md") for slug, text in sources.items()]
+    expected = None
+    for seed in range(4):
+        random.Random(seed).shuffle(articles)
+        built, _ = build_archive(tuple(articles))
+        result = {slug: slugs(links.more) for slug, links in built.links.items()}
+        assert expected is None or result == expected
+        expected = result
+
+
+def test_drafts_are_left_out_unless_asked_for():
+    results = [parse_article("content/a.md", article("A").encode(), settings()),
+               parse_article("content/b.md", article("B", draft="true").encode(), settings())]
+    without, problems = collect(results, drafts=False)
+    assert (slugs(without.articles), without.drafts_left_out, problems) == (["a"], 1, [])
+    including, _ = collect(results, drafts=True)
+    assert slugs(including.articles) == ["a", "b"]
+
+
+def test_date_archives_count_per_year_and_month():
+    built = archive_of({
+        "a": article("A", "2024-12-31"), "b": article("B", "2025-01-01"), "c": article("C", "2025-01-20"),
+        "d": article("D", "2025-03-02"),
+    })
+    assert [(y.year, y.count, [(m.month, m.count) for m in y.months]) for y in built.years] == [
+        (2025, 3, [(3, 1), (1, 2)]), (2024, 1, [(12, 1)])]
+
+
+def test_pagination_splits_newest_first_into_pages():
+    pages = paginate(tuple("abcde"), 2, lambda n: Urls("/").home(n))
+    assert [(p.number, p.items, p.previous, p.next) for p in pages] == [
+        (1, ("a", "b"), "", "/page/2/"), (2, ("c", "d"), "/", "/page/3/"), (3, ("e",), "/page/2/", "")]
+    assert paginate((), 2, lambda n: f"/p{n}/")[0].total == 1  # an empty listing still has its page
+
+
+# -- Through the CLI: what reaches the pages ---------------------------------------------------
+
+def page(out, url: str) -> str:
+    return (out / url.strip("/") / "index.html").read_text(encoding="utf-8")
+
+
+def test_time_elements_carry_the_offset(make_site):
+    site = make_site({
+        "site.toml": 'timezone = "Asia/Tokyo"\n',
+        "content/a.md": article("Timed", "2025-06-13T09:30:00"),
+        "content/b.md": article("Dated", "2025-06-14"),
+    })
+    run_cli("build", "--site", str(site), "--no-search", check=True)
+    assert '<time datetime="2025-06-13T09:30:00+09:00">' in page(site / "output", "2025/06/a")
+    assert '<time datetime="2025-06-14T00:00:00+09:00">' in page(site / "output", "2025/06/b")
+
+
+def test_front_matter_is_escaped_in_pages_and_body_html_only_when_allowed(make_site):
+    files = {"content/a.md": article('"<b>Bold</b> & <i>claims</i>"', "2025-06-13",
+                                     summary='"<script>x()</script>"', body="Text <em>raw</em>.")}
+    site = make_site(files)
+    run_cli("build", "--site", str(site), "--no-search", check=True)
+    html = page(site / "output", "2025/06/a")
+    assert "<b>Bold</b>" not in html and "&lt;b&gt;Bold&lt;/b&gt; &amp; &lt;i&gt;claims&lt;/i&gt;" in html
+    assert "<script>x()" not in html and "Text &lt;em&gt;raw&lt;/em&gt;." in html
+    allowed = make_site({**files, "site.toml": "allow_html = true\n"}, name="allowed")
+    run_cli("build", "--site", str(allowed), "--no-search", check=True)
+    html = page(allowed / "output", "2025/06/a")
+    assert "Text <em>raw</em>." in html and "<b>Bold</b>" not in html  # the title stays escaped
+
+
+def test_unknown_front_matter_keys_reach_templates_as_extra(make_site):
+    site = make_site({
+        "content/a.md": article("A", "2025-06-13", mood="hopeful & calm"),
+        "templates/article.html": """
+            {% extends "base.html" %}
+            {% block main %}<h1>{{ article.title }}</h1><p class="mood">{{ article.extra.mood }}</p>{% endblock %}
+        """,
+    })
+    run_cli("build", "--site", str(site), "--no-search", check=True)
+    assert '<p class="mood">hopeful &amp; calm</p>' in page(site / "output", "2025/06/a")
+
+
+def test_site_templates_override_the_default_theme(make_site):
+    site = make_site({
+        "content/a.md": article("A", "2025-06-13"),
+        "templates/404.html": '{% extends "base.html" %}{% block main %}<h1>Lost in the archive</h1>{% endblock %}',
+        "templates/static/style.css": "body { color: rebeccapurple; }\n",
+    })
+    run_cli("build", "--site", str(site), "--no-search", check=True)
+    out = site / "output"
+    assert "<h1>Lost in the archive</h1>" in (out / "404.html").read_text()
+    assert '<a class="skip-link"' in (out / "404.html").read_text()  # still the theme's base.html
+    assert "<h1>A</h1>" in page(out, "2025/06/a")  # the theme's article.html
+    assert (out / "static/style.css").read_text() == "body { color: rebeccapurple; }\n"
+
+
+def test_drafts_are_built_only_with_the_drafts_option(make_site):
+    site = make_site({"content/a.md": article("A", "2025-06-13"),
+                      "content/b.md": article("Draft B", "2025-06-14", draft="true")})
+    run_cli("build", "--site", str(site), "--no-search", check=True)
+    assert not (site / "output/2025/06/b").exists() and "Draft B" not in page(site / "output", "")
+    run_cli("build", "--site", str(site), "--no-search", "--drafts", check=True)
+    assert "Draft B" in page(site / "output", "2025/06/b")
+
+
+def test_home_pages_with_page_size_two(make_site):
+    site = make_site({"site.toml": "page_size = 2\n",
+                      **{f"content/a{n}.md": article(f"Article {n}", f"2025-06-0{n}") for n in range(1, 6)}})
+    run_cli("build", "--site", str(site), "--no-search", check=True)
+    out = site / "output"
+    assert (out / "page/2/index.html").is_file() and (out / "page/3/index.html").is_file()
+    assert not (out / "page/4").exists() and not (out / "page/1").exists()
+    titles = {n: re.findall(r">(Article \d)</a></h2>", page(out, "" if n == 1 else f"page/{n}"))
+              for n in (1, 2, 3)}
+    assert titles == {1: ["Article 5", "Article 4"], 2: ["Article 3", "Article 2"], 3: ["Article 1"]}
+    assert 'rel="next" href="/page/2/"' in page(out, "")
+    assert 'rel="prev" href="/"' in page(out, "page/2") and 'rel="next" href="/page/3/"' in page(out, "page/2")
+    assert 'rel="next"' not in page(out, "page/3")

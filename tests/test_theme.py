@@ -1,0 +1,394 @@
+"""The default theme, checked on every page type of the sample site and of a small
+paginated site: axe-core in a real browser (light and dark), the Nu HTML Checker,
+keyboard use (skip link, visible focus, heading order), narrow screens, print,
+page weight, and theme overriding."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import http.server
+import json
+import re
+import shutil
+import subprocess
+import threading
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, article, run_cli, write_files
+
+VNU_JAR = REPO / ".ci" / "node" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+SAMPLE_ARTICLE = "/2025/06/japan-us-tariff-talks-fifth-round/"
+
+# Every page type of the sample site (URL path → what it is).
+SAMPLE_PAGES = {
+    "home": "/",
+    "article": SAMPLE_ARTICLE,
+    "countries": "/countries/",
+    "country": "/countries/japan/",
+    "topics": "/topics/",
+    "topic": "/topics/trade/",
+    "archive": "/archive/",
+    "year": "/2025/",
+    "month": "/2025/06/",
+    "search": "/search/",
+    "404": "/404.html",
+}
+
+# A small site with what the sample lacks: several pages of listings, related
+# articles with backlinks, "More on this story", authors, a source, a body link.
+PAGED_FILES = {
+    "site.toml": 'title = "Paged Test Archive"\npage_size = 2\n',
+    **{f"content/2025/story-{n}.md": article(
+        f"Story number {n}", f"2025-0{1 + n % 3}-{10 + n:02d}T0{n}:30:00",
+        body=f"Paragraph {n} with [a link](https://example.org/{n}).\n\n## A section\n\nMore text.",
+        countries="[Japan, Kenya]", topics="[Trade]", author='["A. Writer", "B. Writer"]',
+        source='{name: Example Wire, url: "https://example.org/wire"}',
+        # story-8 relates to nothing, so it is "More on this story" for story-1
+        # (which lists the others under "Referenced by").
+        related=("[story-1]" if 1 < n < 8 else "[]") if n > 1 else "[{title: Outside, url: 'https://example.org/x'}]")
+        for n in range(1, 9)},
+}
+PAGED_PAGES = {
+    "home page 2": "/page/2/",
+    "article with links": "/2025/02/story-4/",
+    "article referenced by others": "/2025/02/story-1/",
+    "country page 3": "/countries/kenya/page/3/",
+}
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+
+@contextlib.contextmanager
+def serve(folder: Path):
+    """Serve ``folder`` over real HTTP on 127.0.0.1; yields the origin."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def sample_out(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sample") / "output"
+    run_cli("build", "--site", str(REPO), "--out", str(out), check=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def paged_out(tmp_path_factory) -> Path:
+    site = write_files(tmp_path_factory.mktemp("paged") / "site", PAGED_FILES)
+    run_cli("build", "--site", str(site), check=True)
+    return site / "output"
+
+
+@pytest.fixture(scope="module")
+def sample_origin(sample_out):
+    with serve(sample_out) as origin:
+        yield origin
+
+
+@pytest.fixture(scope="module")
+def paged_origin(paged_out):
+    with serve(paged_out) as origin:
+        yield origin
+
+
+@pytest.fixture(scope="module", params=["light", "dark"])
+def context(request, browser):
+    """A browser context in one colour scheme (pages are opened per test)."""
+    ctx = browser.new_context(color_scheme=request.param, viewport={"width": 1280, "height": 900})
+    yield ctx
+    ctx.close()
+
+
+def open_page(context, url: str):
+    page = context.new_page()
+    response = page.goto(url)
+    assert response is not None and response.ok, url
+    return page
+
+
+def page_url(name: str, sample_origin: str, paged_origin: str) -> str:
+    """The full URL of a named page of the sample or the paged site."""
+    if name in SAMPLE_PAGES:
+        return sample_origin + SAMPLE_PAGES[name]
+    return paged_origin + PAGED_PAGES[name]
+
+
+# --- axe-core -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", list(SAMPLE_PAGES) + list(PAGED_PAGES))
+def test_axe_finds_no_violations(name, context, sample_origin, paged_origin):
+    from axe_playwright_python.sync_playwright import Axe
+    url = page_url(name, sample_origin, paged_origin)
+    page = open_page(context, url)
+    try:
+        results = Axe().run(page)
+        # axe runs every non-experimental rule, best practices included.
+        assert results.violations_count == 0, results.generate_report()
+        assert len(results.response["passes"]) > 10  # the rules really ran on this page
+    finally:
+        page.close()
+
+
+# --- Nu HTML Checker ----------------------------------------------------------------
+
+def run_vnu(files: list[Path]) -> list[dict]:
+    """The Nu HTML Checker's error messages for ``files`` (one Java start for all)."""
+    java = shutil.which("java")
+    if not java:
+        pytest.fail("java not found: .ci/setup installs it (the Nu HTML Checker needs Java)")
+    if not VNU_JAR.is_file():
+        pytest.fail(f"{VNU_JAR} missing: run bash .ci/setup (npm package vnu-jar)")
+    result = subprocess.run([java, "-jar", str(VNU_JAR), "--errors-only", "--format", "json",
+                             *map(str, files)], capture_output=True, text=True, timeout=300)
+    return json.loads(result.stderr or result.stdout)["messages"]
+
+
+@pytest.fixture(scope="module")
+def vnu_report(sample_out, paged_out, tmp_path_factory) -> dict[str, list[dict]]:
+    """Messages per folder: the sample site, the paged site, and a known-bad page."""
+    bad = tmp_path_factory.mktemp("invalid") / "bad.html"
+    # A stray end tag: the check must be able to fail.
+    bad.write_text("<!doctype html><html lang=en><title>x</title><p>a</div>")
+    folders = {"sample": sample_out, "paged": paged_out, "bad": bad.parent}
+    files = {name: sorted(folder.rglob("*.html")) for name, folder in folders.items()}
+    messages = run_vnu([f for group in files.values() for f in group])
+    report: dict[str, list[dict]] = {name: [] for name in folders}
+    for message in messages:
+        checked = Path(urllib.parse.unquote(message.get("url", "").removeprefix("file:")))
+        name = next(n for n, f in folders.items() if checked.is_relative_to(f))
+        report[name].append(message)
+    report["files"] = files
+    return report
+
+
+def test_every_page_of_the_sample_site_is_valid_html(vnu_report):
+    assert len(vnu_report["files"]["sample"]) == len(SAMPLE_PAGES) + 3  # plus 2 topics, 1 country
+    assert vnu_report["sample"] == [], json.dumps(vnu_report["sample"], indent=1)
+
+
+def test_every_page_of_the_paged_site_is_valid_html(vnu_report):
+    assert len(vnu_report["files"]["paged"]) > 20
+    assert vnu_report["paged"] == [], json.dumps(vnu_report["paged"], indent=1)
+
+
+def test_the_checker_reports_invalid_html(vnu_report):
+    assert any(m["type"] == "error" for m in vnu_report["bad"])
+
+
+# --- keyboard -----------------------------------------------------------------------
+
+def test_first_tab_reaches_a_visible_skip_link_that_moves_to_main(context, sample_origin):
+    page = open_page(context, sample_origin + SAMPLE_ARTICLE)
+    try:
+        link = page.locator(".skip-link")
+        box = link.bounding_box()
+        assert box is None or box["y"] + box["height"] <= 0, "skip link visible before focus"
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.className")
+        assert focused == "skip-link"
+        box = link.bounding_box()
+        assert box and box["y"] >= 0 and box["x"] >= 0 and box["width"] > 40 and box["height"] > 20
+        assert link.is_visible()
+        page.keyboard.press("Enter")
+        page.wait_for_url("**#main")
+        # The next Tab goes into the main content, past the header's links.
+        page.keyboard.press("Tab")
+        inside_main = page.evaluate("document.querySelector('main').contains(document.activeElement)")
+        assert inside_main
+    finally:
+        page.close()
+
+
+def test_focused_links_and_fields_show_an_outline(context, sample_origin):
+    page = open_page(context, sample_origin + SAMPLE_ARTICLE)
+    try:
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        seen = set()
+        for _ in range(12):  # skip link, title, navigation, search box and button, …
+            page.keyboard.press("Tab")
+            style = page.evaluate("""() => { const e = document.activeElement;
+                const s = getComputedStyle(e);
+                return {tag: e.tagName, focusVisible: e.matches(':focus-visible'),
+                        style: s.outlineStyle, width: parseFloat(s.outlineWidth), color: s.outlineColor}; }""")
+            assert style["focusVisible"], style
+            assert style["style"] == "solid" and style["width"] >= 2, style
+            assert style["color"] != background, style
+            seen.add(style["tag"])
+        assert {"A", "INPUT", "BUTTON"} <= seen
+    finally:
+        page.close()
+
+
+HEADINGS_JS = "Array.from(document.querySelectorAll('h1,h2,h3,h4,h5,h6'), h => Number(h.tagName[1]))"
+
+
+@pytest.mark.parametrize("name", list(SAMPLE_PAGES) + list(PAGED_PAGES))
+def test_one_h1_first_and_no_skipped_heading_levels(name, browser, sample_origin, paged_origin):
+    url = page_url(name, sample_origin, paged_origin)
+    page = browser.new_page()
+    try:
+        assert page.goto(url).ok
+        levels = page.evaluate(HEADINGS_JS)
+        assert levels.count(1) == 1 and levels[0] == 1, levels
+        for before, after in zip(levels, levels[1:]):
+            assert after <= before + 1, f"heading level jumps from h{before} to h{after}: {levels}"
+    finally:
+        page.close()
+
+
+# --- layout, colour schemes, print ---------------------------------------------------
+
+OUTSIDE_WRAP_JS = """() => Array.from(document.querySelectorAll('.wrap')).flatMap(wrap => {
+    const box = wrap.getBoundingClientRect(), style = getComputedStyle(wrap);
+    const left = box.left + parseFloat(style.paddingLeft), right = box.right - parseFloat(style.paddingRight);
+    return Array.from(wrap.querySelectorAll('*')).filter(e => {
+        const r = e.getBoundingClientRect();
+        return r.width > 1 && (r.left < left - 1 || r.right > right + 1);
+    }).map(e => e.tagName + '.' + e.className);
+})"""
+
+
+@pytest.mark.parametrize("name", list(SAMPLE_PAGES) + list(PAGED_PAGES))
+def test_nothing_overflows_a_320px_screen(name, browser, sample_origin, paged_origin):
+    url = page_url(name, sample_origin, paged_origin)
+    page = browser.new_page(viewport={"width": 320, "height": 640})
+    try:
+        assert page.goto(url).ok
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        # Nor does anything poke out of its column into the page margin.
+        outside = page.evaluate(OUTSIDE_WRAP_JS)
+        assert outside == [], outside
+    finally:
+        page.close()
+
+
+def luminance(css_color: str) -> float:
+    r, g, b = (int(v) / 255 for v in re.findall(r"\d+", css_color)[:3])
+    channel = lambda c: c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4  # noqa: E731
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_colour_scheme_follows_the_reader_preference(scheme, browser, sample_origin):
+    ctx = browser.new_context(color_scheme=scheme)
+    try:
+        page = open_page(ctx, sample_origin + SAMPLE_ARTICLE)
+        colors = page.evaluate("[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]")
+        background, text = (luminance(c) for c in colors)
+        if scheme == "dark":
+            assert background < 0.05 and text > 0.6, colors
+        else:
+            assert background > 0.9 and text < 0.05, colors
+    finally:
+        ctx.close()
+
+
+def test_print_hides_navigation_and_shows_link_urls(browser, paged_origin):
+    page = browser.new_page()
+    try:
+        page.goto(paged_origin + PAGED_PAGES["article with links"])
+        page.emulate_media(media="print")
+        for selector in (".site-nav", ".site-search", ".skip-link", ".article-nav", ".site-footer"):
+            assert not page.locator(selector).is_visible(), selector
+        after = page.evaluate("getComputedStyle(document.querySelector('.article-body a'), '::after').content")
+        assert "https://example.org/4" in after
+        page.emulate_media(media="screen")
+        assert page.locator(".site-nav").is_visible()
+        after = page.evaluate("getComputedStyle(document.querySelector('.article-body a'), '::after').content")
+        assert "example.org" not in after
+    finally:
+        page.close()
+
+
+# --- what the pages hold -------------------------------------------------------------
+
+def test_article_page_with_its_css_stays_under_30_kb(sample_out):
+    html = (sample_out / SAMPLE_ARTICLE.strip("/") / "index.html").read_bytes()
+    css = (sample_out / "static" / "style.css").read_bytes()
+    assert html.count(b'<li>') >= 16  # the sample article's 16 related headlines are all there
+    assert len(html) + len(css) < 30 * 1024, (len(html), len(css))
+
+
+def test_css_is_linked_with_its_content_hash(sample_out):
+    css = (sample_out / "static" / "style.css").read_bytes()
+    html = (sample_out / "index.html").read_text()
+    version = re.search(r'href="/static/style\.css\?v=([0-9a-f]+)"', html).group(1)
+    assert hashlib.sha256(css).hexdigest().startswith(version)
+
+
+def test_pages_load_nothing_from_other_hosts_and_run_no_script(browser, sample_origin, sample_out):
+    for path in sample_out.rglob("*.html"):
+        if path.parent.name != "search":  # only the search page may run a script
+            for tag in re.findall(r"<script\b[^>]*>", path.read_text()):
+                assert 'type="application/ld+json"' in tag, (path, tag)  # data, not code
+    page = browser.new_page()
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    try:
+        for url in SAMPLE_PAGES.values():
+            if url != "/search/":
+                page.goto(sample_origin + url)
+    finally:
+        page.close()
+    assert any(u.endswith(".css") or ".css?" in u for u in requested)
+    assert all(u.startswith(sample_origin) for u in requested), requested
+
+
+def test_header_navigation_marks_the_current_section(sample_out):
+    countries = (sample_out / "countries" / "index.html").read_text()
+    assert '<a href="/countries/" aria-current="page">Countries</a>' in countries
+    japan = (sample_out / "countries" / "japan" / "index.html").read_text()
+    assert '<a href="/countries/" aria-current="true">Countries</a>' in japan
+    assert '<span class="flag" aria-hidden="true">🇯🇵</span> Japan</h1>' in japan
+    for name in ("Latest", "Countries", "Topics", "Archive", "Search"):
+        assert f">{name}</a></li>" in japan
+    assert 'role="search"' in japan and 'name="q"' in japan
+
+
+def test_article_links_countries_topics_and_reading_on(paged_out):
+    html = (paged_out / "2025/02/story-1/index.html").read_text()
+    assert '<span class="flag" aria-hidden="true">🇯🇵</span> <a href="/countries/japan/">Japan</a>' in html
+    assert '<a href="/topics/trade/">Trade</a>' in html
+    assert "By A. Writer and B. Writer" in html
+    assert '<a href="https://example.org/wire">Example Wire</a>' in html
+    for block in ("Related", "Referenced by", "More on this story"):
+        assert f"<h2>{block}</h2>" in html
+
+
+def test_pagination_links_previous_next_and_current_page(paged_out):
+    html = (paged_out / "page" / "2" / "index.html").read_text()
+    assert '<a rel="prev" href="/">← Newer</a>' in html
+    assert '<a rel="next" href="/page/3/">Older →</a>' in html
+    assert '<a href="/page/2/" aria-current="page"><span class="visually-hidden">Page </span>2</a>' in html
+    last = (paged_out / "page" / "4" / "index.html").read_text()
+    assert '<span class="pagination-off">Older →</span>' in last
+
+
+def test_a_site_overrides_a_theme_template_and_the_css(make_site):
+    site = make_site({
+        "content/a.md": article("Only"),
+        "templates/_footer.html": '<footer class="site-footer"><p>Our own footer</p></footer>\n',
+        "templates/static/style.css": "body { color: rebeccapurple; }\n",
+    })
+    run_cli("build", "--site", str(site), check=True)
+    out = site / "output"
+    home = (out / "index.html").read_text()
+    assert "Our own footer" in home and 'class="site-nav"' in home  # footer shadowed, header kept
+    css = (out / "static" / "style.css").read_bytes()
+    assert css == b"body { color: rebeccapurple; }\n"
+    assert f"style.css?v={hashlib.sha256(css).hexdigest()[:10]}" in home

@@ -259,10 +259,11 @@ def test_an_archive_without_articles_builds_without_an_index(make_site):
 
 @pytest.mark.parametrize("how", ["flag", "site.toml"])
 def test_search_can_be_turned_off(make_site, how):
-    files = dict(FIXTURE)
+    site = make_site(FIXTURE)
+    run_cli("build", "--site", str(site), check=True)
+    assert (site / "output/pagefind/pagefind-entry.json").is_file()
     if how == "site.toml":
-        files["site.toml"] = "[search]\nenabled = false\n"
-    site = make_site(files)
+        write_files(site, {"site.toml": "[search]\nenabled = false\n"})
     result = run_cli("build", "--site", str(site), *(["--no-search"] if how == "flag" else []), check=True)
     assert "search" not in result.stdout.split("(", 1)[1]
     out = site / "output"

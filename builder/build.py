@@ -27,6 +27,7 @@ from builder.output import MARKER, Change, check_output_folder, list_files, star
 from builder.pages import Page, plan_pages
 from builder.problems import BuildFailed, Problem, raise_if_any
 from builder.render import Renderer
+from builder.search import drop_index, index_site
 from builder.sitemap import plan_sitemap
 from builder.templates import (check_templates, make_environment, make_helpers, static_files,
                                templates_fingerprint, uses_archive)
@@ -230,15 +231,19 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
                 changed += [name for name, path in extra.items() if staging.write(name, path.read_bytes())]
         if not options.write:
             return result
+        index = drop_index(existing)
+        if search:
+            with timer.step("search"):
+                index = index_site(config, pages, staging, existing)
         with timer.step("write"):
             wanted = {page.output for page in pages} | set(extra) | {MARKER}
-            removed = sorted(f for f in existing - wanted if not f.startswith(SEARCH_FOLDER))
-            change = Change(staging, sorted(changed), removed)
+            removed = sorted(f for f in existing - wanted if not f.startswith(SEARCH_FOLDER)) + index.removed
+            change = Change(staging, sorted(changed + index.changed), removed)
             change.apply()
-        result.written, result.removed = len(changed), len(removed)
-        result.unchanged = len(pages) + len(extra) - len(changed)
+        result.written, result.removed = len(changed) + len(index.changed), len(removed)
+        result.unchanged = len(pages) + len(extra) - len(changed) + index.unchanged
         result.output = output
-        files = (existing - set(removed)) | set(changed) | {MARKER}
+        files = (existing - set(removed)) | set(changed) | set(index.changed) | {MARKER}
         cache.save(records, {page.output: fingerprints[i] for i, page in enumerate(pages)},
                    {"signature": signature, "files": files, "archive_memo": memo,
                     "counts": (result.articles, result.pages, result.drafts_left_out)})

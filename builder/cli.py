@@ -12,7 +12,7 @@ from pathlib import Path
 
 from builder import __version__, deploy, importer, new, report
 from builder.build import BuildOptions, build
-from builder.problems import BuildFailed
+from builder.problems import BuildFailed, ToolFailed
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_TOOL = 0, 1, 2, 3
 
@@ -85,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         count = len(failed.problems)
         print(f"{count} problem{'s' if count != 1 else ''} found; nothing was written", file=sys.stderr)
         return EXIT_PROBLEMS
+    except ToolFailed as failed:
+        print(f"error: {failed}", file=sys.stderr)
+        print("the build stopped; the output folder was left as it was", file=sys.stderr)
+        return EXIT_TOOL
     parser.print_help()
     return EXIT_USAGE
 

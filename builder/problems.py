@@ -26,6 +26,10 @@ class BuildFailed(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class ToolFailed(Exception):
+    """Raised when a tool the build needs (such as Pagefind) is missing or fails."""
+
+
 def raise_if_any(problems: list[Problem]) -> None:
     """Stop the pipeline when a stage found problems (sorted for stable output)."""
     if problems:

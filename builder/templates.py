@@ -32,6 +32,7 @@ def make_environment(template_dirs: tuple[Path, ...]) -> jinja2.Environment:
     env.filters["date_text"] = date_text
     env.filters["month_name"] = lambda m: dt.date(2000, m, 1).strftime("%B")
     env.filters["thousands"] = lambda n: f"{n:,}"
+    env.filters["sort_date"] = sort_date
     return env
 
 
@@ -39,6 +40,11 @@ def make_environment(template_dirs: tuple[Path, ...]) -> jinja2.Environment:
 def datetime_attr(value: dt.datetime, date_only: bool = False) -> str:
     """Machine-readable value for <time datetime>: ISO 8601 with the offset."""
     return value.isoformat(timespec="seconds")
+
+
+def sort_date(value: dt.datetime) -> str:
+    """The instant in UTC, '2025-06-13T00:00:00Z': sorts as text in time order."""
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @lru_cache(maxsize=65536)

@@ -10,7 +10,7 @@ URL scheme (pretty URLs: each page is a folder holding index.html):
     /YYYY/  /YYYY/MM/       date archives;  /archive/  index of all years
     /countries/  /countries/<slug>/  (/page/N/)   countries and their articles
     /topics/     /topics/<slug>/     (/page/N/)   topics and their articles
-    /search/                search page
+    /search/                search page; /pagefind/ its index and Pagefind's UI files
     /feed.xml /feed.json    site feeds; /countries/<slug>/feed.xml, /topics/<slug>/feed.xml
     /sitemap.xml (/sitemap-N.xml past 50,000 URLs) /robots.txt /404.html
 """
@@ -60,6 +60,10 @@ class Urls:
 
     def search(self) -> str:
         return self._path("search/")
+
+    def search_bundle(self, name: str = "") -> str:
+        """Pagefind's index and UI files (written by builder/search.py)."""
+        return self._path(f"pagefind/{name}")
 
     def feed(self, kind: str = "xml") -> str:
         return self._path(f"feed.{kind}")

@@ -30,7 +30,7 @@ PAGES = {  # file name stem → URL path on the sample site
     "home": "/",
     "article": "/2025/06/japan-us-tariff-talks-fifth-round/",
     "country": "/countries/japan/",
-    "search": "/search/",
+    "search": "/search/?q=tariff",
 }
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
 SCHEMES = ("light", "dark")
@@ -81,6 +81,9 @@ def take_screenshots(origin: str, folder: Path) -> list[Path]:
                 page = context.new_page()
                 for name, path in PAGES.items():
                     page.goto(origin + path)
+                    if name == "search":  # Pagefind's results arrive after the page has loaded
+                        page.locator("pagefind-results .pf-result-link").first.wait_for()
+                        page.wait_for_timeout(300)
                     target = folder / f"{name}-{width_name}-{scheme}.png"
                     page.screenshot(path=str(target), full_page=True)
                     written.append(target)

@@ -1,0 +1,323 @@
+"""Search: Pagefind indexes every build, and /search/ works in a real browser.
+
+Sites are built through the CLI, served by a real http.server on 127.0.0.1 (at the
+root, or under /archive/ for a site built with that base URL) and searched with
+Debian's chromium. The fixture site's articles are test data, not news.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import stat
+import threading
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import REPO, article, run_cli, write_files
+
+SAMPLE_TITLE = "Japan Reports Progress in Fifth Round of Tariff Talks With the U.S."
+SAMPLE_PATH = "2025/06/japan-us-tariff-talks-fifth-round/"
+
+# Five articles: four mention tariffs; Japan is on two of them, 2025 on two.
+FIXTURE = {
+    "content/a.md": article("Alpha tariff talks", "2025-06-13", "Talks on the tariff schedule went on.",
+                            countries="[Japan, US]", topics="[Trade, Tariffs]"),
+    "content/b.md": article("Bravo tariff rates", "2024-03-02", "A tariff rate table was published.",
+                            countries="[Japan]", topics="[Tariffs]"),
+    "content/c.md": article("Charlie steel tariff", "2023-11-20", "A tariff on steel was disputed.",
+                            countries="[Germany]", topics="[Trade]"),
+    "content/d.md": article("Delta harvest report", "2025-01-10", "The harvest report covered wheat.",
+                            countries="[Brazil]", topics="[Agriculture]"),
+    "content/e.md": article("Echo tariff deadline", "2025-09-01T10:00:00", "The tariff deadline moved.",
+                            countries="[Canada, US]", topics="[Tariffs]"),
+}
+TARIFF_TITLES = {"Alpha tariff talks", "Bravo tariff rates", "Charlie steel tariff", "Echo tariff deadline"}
+BASES = ["/", "/archive/"]
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def serve(folder: Path):
+    """A real static HTTP server on a free port of 127.0.0.1, stopped on exit."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """served(site, base) → the URL of the site's base path, built and served once per module."""
+    started, stack = {}, []
+
+    def get(site: str, base: str) -> str:
+        if (site, base) not in started:
+            root = tmp_path_factory.mktemp(f"{site}-served")
+            folder = REPO if site == "sample" else write_files(root / "site", FIXTURE)
+            out = root / "www" / base.strip("/") if base != "/" else root / "www"
+            run_cli("build", "--site", str(folder), "--out", str(out), "--base-url", base, check=True)
+            server = serve(root / "www")
+            stack.append(server)
+            started[(site, base)] = server.__enter__().rstrip("/") + base
+        return started[(site, base)]
+
+    yield get
+    for server in reversed(stack):
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser page that records every failed request (a favicon aside)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.failed = []
+    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
+            and page.failed.append(f"{r.status} {r.url}"))
+    page.on("pageerror", lambda error: page.failed.append(f"script error: {error}"))
+    yield page
+    context.close()
+
+
+def result_titles(page, count: int) -> set[str]:
+    links = page.locator("pagefind-results .pf-result-link")
+    expect(links).to_have_count(count)
+    return set(links.all_inner_texts())
+
+
+def facet_count(page, name: str, value: str) -> str:
+    label = page.locator("label.pf-filter-checkbox", has=page.locator(f'input[name="{name}"][value="{value}"]'))
+    return label.locator(".pf-filter-checkbox-count").inner_text()
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_searching_tariff_lists_the_japan_article(page, served, base):
+    url = served("sample", base)
+    page.goto(url + "search/?q=tariff")
+    assert result_titles(page, 1) == {SAMPLE_TITLE}
+    link = page.locator("pagefind-results .pf-result-link")
+    assert link.get_attribute("href") == base + SAMPLE_PATH
+    expect(page.locator("pagefind-results .search-result-date")).to_have_text("13 June 2025")
+    expect(page.locator("pagefind-input input")).to_have_value("tariff")
+    link.click()
+    expect(page.locator("h1")).to_have_text(SAMPLE_TITLE)
+    assert page.url == url + SAMPLE_PATH
+    assert page.failed == []
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_country_facet_narrows_results_with_the_right_count(page, served, base):
+    page.goto(served("fixture", base) + "search/?q=tariff")
+    assert result_titles(page, 4) == TARIFF_TITLES
+    assert facet_count(page, "country", "Japan") == "2"
+    assert facet_count(page, "country", "Germany") == "1"
+    page.check('input[name="country"][value="Japan"]')
+    assert result_titles(page, 2) == {"Alpha tariff talks", "Bravo tariff rates"}
+    expect(page).to_have_url(re.compile(r"\?q=tariff&country=Japan$"))
+    assert page.failed == []
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_year_facet_narrows_results(page, served, base):
+    page.goto(served("fixture", base) + "search/?q=tariff")
+    result_titles(page, 4)
+    assert facet_count(page, "year", "2025") == "2"
+    page.check('input[name="year"][value="2025"]')
+    assert result_titles(page, 2) == {"Alpha tariff talks", "Echo tariff deadline"}
+    expect(page).to_have_url(re.compile(r"\?q=tariff&year=2025$"))
+    assert page.failed == []
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_a_shared_address_restores_query_filters_and_sort(page, served, base):
+    page.goto(served("fixture", base) + "search/?q=tariff&country=United+States&year=2025&sort=oldest")
+    links = page.locator("pagefind-results .pf-result-link")
+    expect(links).to_have_text(["Alpha tariff talks", "Echo tariff deadline"])
+    expect(page.locator('input[name="country"][value="United States"]')).to_be_checked()
+    expect(page.locator('input[name="year"][value="2025"]')).to_be_checked()
+    expect(page.locator("#search-sort")).to_have_value("oldest")
+    assert page.failed == []
+
+
+def test_sort_by_date_orders_results_and_is_kept_in_the_address(page, served):
+    page.goto(served("fixture", "/") + "search/?q=tariff")
+    result_titles(page, 4)
+    page.select_option("#search-sort", "newest")
+    links = page.locator("pagefind-results .pf-result-link")
+    expect(links).to_have_text(["Echo tariff deadline", "Alpha tariff talks", "Bravo tariff rates",
+                                "Charlie steel tariff"])
+    expect(page).to_have_url(re.compile(r"\?q=tariff&sort=newest$"))
+    page.select_option("#search-sort", "oldest")
+    expect(links).to_have_text(["Charlie steel tariff", "Bravo tariff rates", "Alpha tariff talks",
+                                "Echo tariff deadline"])
+
+
+def test_browsing_without_a_query_lists_every_article_newest_first(page, served):
+    page.goto(served("fixture", "/archive/") + "search/")
+    links = page.locator("pagefind-results .pf-result-link")
+    expect(links).to_have_text(["Echo tariff deadline", "Alpha tariff talks", "Delta harvest report",
+                                "Bravo tariff rates", "Charlie steel tariff"])
+    page.check('input[name="country"][value="Brazil"]')
+    expect(links).to_have_text(["Delta harvest report"])
+    assert page.failed == []
+
+
+def test_search_page_has_no_axe_violations(page, served):
+    from axe_playwright_python.sync_playwright import Axe
+    page.goto(served("fixture", "/") + "search/?q=tariff&country=Japan")
+    result_titles(page, 2)
+    violations = Axe().run(page).response["violations"]
+    assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations] == []
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_header_form_searches_without_javascript(browser, served, base):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(served("sample", base))
+        page.fill("#site-search-q", "tariff")
+        page.locator(".site-search button").click()
+        page.wait_for_load_state()
+        assert page.url == served("sample", base) + "search/?q=tariff"
+        expect(page.locator("noscript")).to_have_count(1)
+    finally:
+        context.close()
+
+
+def test_exclude_selectors_and_language_reach_the_index(make_site, browser):
+    site = make_site({
+        "site.toml": '[search]\nexclude_selectors = [".article-body blockquote"]\nlanguage = "en"\n',
+        "content/a.md": article("Quoted piece", "2025-02-01", "Plain words here.\n\n> zebrafish quoted\n"),
+    })
+    run_cli("build", "--site", str(site), check=True)
+    entry = json.loads((site / "output/pagefind/pagefind-entry.json").read_text())
+    assert list(entry["languages"]) == ["en"]
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        with serve(site / "output") as url:
+            page.goto(url + "/search/?q=plain")
+            assert result_titles(page, 1) == {"Quoted piece"}
+            page.goto(url + "/search/?q=zebrafish")
+            expect(page.locator("pagefind-summary")).to_contain_text("No results")
+            expect(page.locator("pagefind-results .pf-result-link")).to_have_count(0)
+    finally:
+        context.close()
+
+
+# Without a browser: the build step itself.
+
+def test_build_indexes_articles_and_reports_the_search_time(make_site):
+    site = make_site(FIXTURE)
+    result = run_cli("build", "--site", str(site), check=True)
+    assert re.search(r"search \d+\.\d\ds", result.stdout), result.stdout
+    out = site / "output"
+    entry = json.loads((out / "pagefind/pagefind-entry.json").read_text())
+    assert entry["languages"]["en"]["page_count"] == 5
+    assert (out / "search/index.html").is_file()
+    assert 'action="/search/"' in (out / "index.html").read_text()
+
+
+def test_a_rebuild_carries_unchanged_index_files_over(make_site):
+    site = make_site(FIXTURE)
+    run_cli("build", "--site", str(site), check=True)
+    fragments = {p.name: p.stat().st_ino for p in (site / "output/pagefind/fragment").iterdir()}
+    write_files(site, {"content/f.md": article("Foxtrot tariff note", "2025-10-01")})
+    run_cli("build", "--site", str(site), check=True)
+    after = {p.name: p.stat().st_ino for p in (site / "output/pagefind/fragment").iterdir()}
+    assert len(fragments) == 5 and len(after) == 6
+    assert {name: after.get(name) for name in fragments} == fragments  # the same files, untouched
+    entry = json.loads((site / "output/pagefind/pagefind-entry.json").read_text())
+    assert entry["languages"]["en"]["page_count"] == 6
+    files = {p.relative_to(site / "output").as_posix() for p in (site / "output/pagefind").rglob("*.pf_meta")}
+    assert len(files) == 1, files  # the previous index's metadata file is gone
+
+
+def test_an_archive_without_articles_builds_without_an_index(make_site):
+    site = make_site({"content/draft.md": article("Not yet", "2025-01-01", draft="true")})
+    run_cli("build", "--site", str(site), check=True)
+    assert (site / "output/search/index.html").is_file()
+    assert not (site / "output/pagefind").exists()
+
+
+@pytest.mark.parametrize("how", ["flag", "site.toml"])
+def test_search_can_be_turned_off(make_site, how):
+    site = make_site(FIXTURE)
+    run_cli("build", "--site", str(site), check=True)
+    assert (site / "output/pagefind/pagefind-entry.json").is_file()
+    if how == "site.toml":
+        write_files(site, {"site.toml": "[search]\nenabled = false\n"})
+    result = run_cli("build", "--site", str(site), *(["--no-search"] if how == "flag" else []), check=True)
+    assert "search" not in result.stdout.split("(", 1)[1]
+    out = site / "output"
+    assert not (out / "pagefind").exists() and not (out / "search").exists()
+    assert "/search/" not in (out / "index.html").read_text()
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("binary, message", [
+    ("#!/bin/sh\necho 'pagefind exploded' >&2\nexit 1\n",
+     r"Pagefind \(.*fake-pagefind\) failed with exit code 1; it said:\n  pagefind exploded"),
+    ("not a program", r"Pagefind at .*fake-pagefind cannot be run: Permission denied"),
+    (None, r"Pagefind not found at .*fake-pagefind"),
+])
+def test_pagefind_failing_is_a_clear_error_and_keeps_the_previous_output(make_site, tmp_path, binary, message):
+    site = make_site(FIXTURE)
+    run_cli("build", "--site", str(site), check=True)
+    before = _snapshot(site / "output")
+    fake = tmp_path / "fake-pagefind"
+    if binary is not None:
+        fake.write_text(binary)
+        if binary.startswith("#!"):
+            fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    write_files(site, {"content/f.md": article("Foxtrot", "2025-10-01")})
+    env_before = os.environ.get("PAGEFIND_BINARY_PATH")
+    os.environ["PAGEFIND_BINARY_PATH"] = str(fake)
+    try:
+        result = run_cli("build", "--site", str(site))
+    finally:
+        if env_before is None:
+            del os.environ["PAGEFIND_BINARY_PATH"]
+        else:
+            os.environ["PAGEFIND_BINARY_PATH"] = env_before
+    assert result.returncode == 3, result.stderr
+    assert re.search("^error: " + message, result.stderr, re.MULTILINE), result.stderr
+    assert "the output folder was left as it was" in result.stderr
+    assert _snapshot(site / "output") == before
+    assert [p.name for p in site.iterdir() if p.name.startswith(".output")] == []  # no staging left behind
+
+
+def test_articles_missing_sort_key_or_filters_fail_the_build(make_site):
+    theme = (REPO / "templates/article.html").read_text()
+    broken = (theme.replace(' data-pagefind-sort="date:{{ article.date | sort_date }}"', "")
+              .replace('<span data-pagefind-filter="topic">', "<span>"))
+    site = make_site({**FIXTURE, "templates/article.html": broken})
+    result = run_cli("build", "--site", str(site))
+    assert result.returncode == 1
+    assert ("templates/article.html: search index: no 'date' sort key (data-pagefind-sort=\"date:…\"), "
+            "so date-sorted results leave the page out: pages /2025/09/e/, /2025/06/a/, /2025/01/d/, "
+            "/2024/03/b/, /2023/11/c/\n") in result.stderr
+    assert ("templates/article.html: search index: topic filter values [], expected ['Tariffs', 'Trade'] "
+            "(data-pagefind-filter=\"topic\"): page /2025/06/a/\n") in result.stderr
+    assert not (site / "output").exists()

@@ -68,6 +68,21 @@ def drop_index(existing: set[str]) -> IndexChange:
                        unchanged=0)
 
 
+def keep_index(existing: set[str]) -> IndexChange:
+    """The current output's index stays as it is."""
+    return IndexChange(changed=[], removed=[],
+                       unchanged=sum(1 for f in existing if f.startswith(BUNDLE_FOLDER + "/")))
+
+
+def pagefind_version() -> str:
+    """The installed pagefind-bin's version ('' when none is installed)."""
+    from importlib import metadata
+    try:
+        return metadata.version("pagefind-bin")
+    except metadata.PackageNotFoundError:
+        return ""
+
+
 def index_site(config: SiteConfig, pages: list[Page], staging, existing: set[str]) -> IndexChange:
     """Index the new version of every article page, check the index, and stage its changed files.
 

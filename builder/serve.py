@@ -12,6 +12,7 @@ for it, so a half-built site is never served.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import http.server
 import ipaddress
@@ -31,7 +32,7 @@ from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from builder.build import BuildOptions, BuildResult, build, cache_key
+from builder.build import BuildOptions, BuildResult, build, cache_key, refresh_search
 from builder.cache import Cache
 from builder.config import CONFIG_FILE, load_config
 from builder.problems import BuildFailed
@@ -92,7 +93,8 @@ class LiveSite:
     """The site being served: builds it, remembers the last outcome, wakes waiting pages."""
 
     def __init__(self, options: BuildOptions, log=print):
-        self.options = options
+        # Pages first, search index after: the reload must not wait for Pagefind.
+        self.options = replace(options, index_search=False)
         self.log = log
         config = load_config(options.site, options.base_url)
         self.config = config
@@ -108,6 +110,8 @@ class LiveSite:
         self.stopped = threading.Event()
         self.last_result: BuildResult | None = None
         self.changed_path = ""  # the latest change seen (shown in the log)
+        self.search_pending = False  # a rebuild changed pages; the index is behind
+        self.last_indexed: float | None = None  # when the index was last refreshed
 
     # -- building ---------------------------------------------------------
     def rebuild(self) -> None:
@@ -140,6 +144,34 @@ class LiveSite:
                 self.epoch += 1
             self.problems = problems
             self.condition.notify_all()
+        first = self.last_indexed is None
+        if not problems and self.options.search and self.config.search.enabled and (changed or first):
+            self.search_pending = True
+
+    @contextlib.contextmanager
+    def output_changing(self):
+        """Requests wait while files move (the search index being applied)."""
+        with self.condition:
+            self.building = True
+        try:
+            yield
+        finally:
+            with self.condition:
+                self.building = False
+                self.condition.notify_all()
+
+    def refresh_search(self) -> None:
+        """Re-index after a rebuild, unless more changes are already waiting."""
+        self.search_pending = False
+        if self.last_result is None or self.last_result.plan is None:
+            return
+        started = time.perf_counter()
+        try:
+            count = refresh_search(self.last_result, self.cache, self.output_changing())
+            self.last_indexed = time.monotonic()
+            self.log(f"search index refreshed in {time.perf_counter() - started:.2f}s ({count} files changed)")
+        except Exception as error:  # BuildFailed, ToolFailed or a bug: tell, keep serving
+            self.log(f"search index not refreshed: {error}")
 
     def mark_dirty(self, path: str = "") -> None:
         self.last_change = time.monotonic()
@@ -150,6 +182,8 @@ class LiveSite:
         """The builder loop: wait for changes, let the burst settle, rebuild."""
         while not self.stopped.is_set():
             if not self.dirty.wait(0.2):
+                if self.search_pending:
+                    self.refresh_search()
                 continue
             while time.monotonic() - self.last_change < QUIET_SECONDS:
                 time.sleep(QUIET_SECONDS / 2)

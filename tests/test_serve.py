@@ -245,3 +245,20 @@ def test_open_tab_reloads_by_itself(served, browser):
     page.wait_for_selector("#__builder-overlay", timeout=20000)
     assert "missing 'date'" in page.locator("#__builder-overlay").inner_text()
     page.close()
+
+
+def test_search_index_follows_edits_without_delaying_the_reload(served):
+    server, site = served(SITE)
+    server.wait_for_line(r"search index refreshed")
+    assert server.get("/pagefind/pagefind.js")[0] == 200
+    epoch = server.epoch()
+    edit(site / "content/a.md", article("Alpha talks", "2025-06-13", countries="[Japan]",
+                                        topics="[Trade]", body="Zanzibarian negotiators."))
+    server.wait_change(epoch)
+    # the reload signal comes first (pages), then the index catches up in the background
+    log_at_reload = "".join(server.log)
+    server.wait_for_line(r"search index refreshed")
+    from builder.search import _unpack
+    fragments = [_unpack(p) for p in (site / "output" / "pagefind").rglob("*.pf_fragment")]
+    assert any(b"Zanzibarian" in data for data in fragments)  # the edit is searchable
+    assert log_at_reload.count("search index refreshed") == 1

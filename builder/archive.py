@@ -234,6 +234,7 @@ def _more_on_this_story(ordered, related, referenced_by) -> dict[str, tuple[Arti
     Bounded work: an inverted index gives each term's timeline, and only the
     MORE_WINDOW nearest articles on each side in each shared timeline are
     candidates, so the cost is O(articles × terms × window), never all pairs.
+    A candidate earns a term's weight for each timeline it is near in.
     Rarer terms weigh more (inverse document frequency); nearer dates score higher;
     ties go to the nearer date, then the slug, so the result is deterministic.
     """
@@ -250,6 +251,7 @@ def _more_on_this_story(ordered, related, referenced_by) -> dict[str, tuple[Arti
         for index, other in enumerate(items):
             position[(key, other.slug)] = index
     stamp = {a.slug: a.date.timestamp() for a in ordered}
+    by_slug = {a.slug: a for a in ordered}
 
     more = {}
     for article in ordered:
@@ -258,20 +260,20 @@ def _more_on_this_story(ordered, related, referenced_by) -> dict[str, tuple[Arti
         excluded = {link.article.slug for link in related[slug] if link.article}
         excluded.update(other.slug for other in referenced_by.get(slug, ()))
         excluded.add(slug)
-        keys = keys_of[slug]
-        candidates: dict[str, Article] = {}
-        for key in keys:
+        shared: dict[str, int] = {}
+        for key in keys_of[slug]:
             items = timelines[key]
             here = position[(key, slug)]
+            term_weight = weight[key]
             for other in items[max(0, here - MORE_WINDOW): here + MORE_WINDOW + 1]:
-                candidates[other.slug] = other
+                shared[other.slug] = shared.get(other.slug, 0) + term_weight
         here_stamp = stamp[slug]
         scored = []
-        for other_slug in candidates.keys() - excluded:
-            score = sum(weight[key] for key in keys & keys_of[other_slug])
-            days = abs(stamp[other_slug] - here_stamp) / 86400
-            scored.append((-score / (1 + days / MORE_DAYS), days, other_slug))
-        more[slug] = tuple(candidates[s] for _, _, s in heapq.nsmallest(MORE_COUNT, scored))
+        for other_slug, score in shared.items():
+            if other_slug not in excluded:
+                days = abs(stamp[other_slug] - here_stamp) / 86400
+                scored.append((-score / (1 + days / MORE_DAYS), days, other_slug))
+        more[slug] = tuple(by_slug[s] for _, _, s in heapq.nsmallest(MORE_COUNT, scored))
     return more
 
 

@@ -24,7 +24,7 @@ from builder.content import Content, SourceFile, collect, find_sources, load_art
 from builder.feeds import plan_feeds
 from builder.fingerprints import Fingerprinter
 from builder.hosting import hosting_notes
-from builder.output import MARKER, Change, check_output_folder, list_files, start_staging
+from builder.output import MARKER, check_output_folder, list_files, start_staging, transaction
 from builder.pages import Page, plan_pages
 from builder.problems import BuildFailed, Problem, raise_if_any
 from builder.render import Renderer
@@ -225,8 +225,7 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
                 if not options.write or cache.pages.get(page.output) != fingerprints[i]
                 or page.output not in existing]
     staging = start_staging(output) if options.write else None
-    change = None
-    try:
+    with transaction(staging) as apply:
         with timer.step("render"):
             changed = _render(pages, todo, renderer, staging, jobs)
             extra = {f"static/{name}": path for name, path in assets.items()}
@@ -246,8 +245,7 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
         with timer.step("write"):
             wanted = {page.output for page in pages} | set(extra) | {MARKER}
             removed = sorted(f for f in existing - wanted if not f.startswith(SEARCH_FOLDER)) + index.removed
-            change = Change(staging, sorted(changed + index.changed), removed)
-            change.apply()
+            apply(sorted(changed + index.changed), removed)
         result.written, result.removed = len(changed) + len(index.changed), len(removed)
         result.unchanged = len(pages) + len(extra) - len(changed) + index.unchanged
         result.output = output
@@ -257,15 +255,6 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
                    {"signature": signature, "files": files, "archive_memo": memo,
                     "index_key": index_key if options.index_search else state.get("index_key"),
                     "counts": (result.articles, result.pages, result.drafts_left_out)})
-    except BaseException:
-        if change:
-            change.rollback()
-        raise
-    finally:
-        if change:
-            change.finish()
-        elif staging:
-            staging.discard()
     return result
 
 
@@ -295,21 +284,10 @@ def refresh_search(result: "BuildResult", cache: Cache, guard=None) -> int:
     output = result.output
     existing = list_files(output)
     staging = start_staging(output)
-    change = None
-    try:
+    with transaction(staging) as apply:
         index = index_site(config, pages, staging, existing)
-        change = Change(staging, sorted(index.changed), index.removed)
         with guard or contextlib.nullcontext():
-            change.apply()
-    except BaseException:
-        if change:
-            change.rollback()
-        raise
-    finally:
-        if change:
-            change.finish()
-        else:
-            staging.discard()
+            apply(sorted(index.changed), index.removed)
     state = dict(cache.state)
     if "files" in state:
         state["files"] = (set(state["files"]) - set(index.removed)) | set(index.changed)

@@ -12,6 +12,7 @@ rewritten: their modification times stay, and a deploy moves only what changed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -147,6 +148,30 @@ class Change:
     def _move(source: Path, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.rename(source, target)
+
+
+@contextlib.contextmanager
+def transaction(staging: Staging | None):
+    """Yields ``apply(changed, removed)``; if the block fails, whatever it applied is
+    rolled back; either way the staging and backup folders are gone at the end."""
+    applied: list[Change] = []
+
+    def apply(changed: list[str], removed: list[str]) -> None:
+        change = Change(staging, changed, removed)
+        applied.append(change)
+        change.apply()
+
+    try:
+        yield apply
+    except BaseException:
+        for change in reversed(applied):
+            change.rollback()
+        raise
+    finally:
+        for change in applied:
+            change.finish()
+        if staging is not None:
+            staging.discard()
 
 
 def _remove_empty_parents(folder: Path, stop: Path) -> None:

@@ -31,7 +31,7 @@ from builder.render import Renderer
 from builder.search import drop_index, index_site, keep_index, pagefind_version
 from builder.sitemap import plan_sitemap
 from builder.templates import (check_templates, make_environment, make_helpers, static_files,
-                               templates_fingerprint, uses_archive)
+                               templates_fingerprint, templates_using, uses_archive)
 from builder.urls import Urls
 
 SEARCH_FOLDER = "pagefind/"  # written by the search step, not by page rendering
@@ -65,6 +65,7 @@ class BuildResult:
     output: Path | None = None
     timings: list[tuple[str, float]] = field(default_factory=list)
     plan: tuple | None = None  # (config, pages) of a written build, for refresh_search
+    rendered: int = 0  # pages whose fingerprint changed (rendered and compared with the output)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -74,7 +75,8 @@ class BuildResult:
     def summary(self) -> str:
         steps = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in self.timings)
         return (f"built {self.pages:,} pages from {self.articles:,} articles in {self.seconds:.2f}s "
-                f"({self.written:,} written, {self.unchanged:,} unchanged, {self.removed:,} removed; {steps})")
+                f"({self.rendered:,} rendered, {self.written:,} written, {self.unchanged:,} unchanged, "
+                f"{self.removed:,} removed; {steps})")
 
 
 class Timer:
@@ -218,7 +220,7 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
     renderer = Renderer(env, site_globals(config, archive, urls, assets), config.template_dirs)
     with timer.step("plan"):
         base = "|".join((__version__, config.fingerprint(), templates))
-        fingerprinter = Fingerprinter(base, archive, uses_archive(env))
+        fingerprinter = Fingerprinter(base, archive, uses_archive(env), templates_using(env, "body_html"))
         fingerprints = [fingerprinter.page(page) for page in pages]
         existing = list_files(output) if options.write else set()
         todo = [i for i, page in enumerate(pages)
@@ -228,6 +230,7 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
     with transaction(staging) as apply:
         with timer.step("render"):
             changed = _render(pages, todo, renderer, staging, jobs)
+            result.rendered = len(todo)
             extra = {f"static/{name}": path for name, path in assets.items()}
             extra.update(_site_static(config))
             if staging:

@@ -44,15 +44,17 @@ def find_sources(root: Path) -> list[SourceFile]:
     """Article files under ``root/content`` in a stable order (hidden files skipped)."""
     content = root / "content"
     found: list[SourceFile] = []
+    prefix = len(str(root)) + 1
+    # Plain strings and os.stat: this runs over every file on every build.
     for folder, subfolders, files in os.walk(content):
         subfolders[:] = sorted(d for d in subfolders if not d.startswith((".", "_")))
         for name in sorted(files):
             if name.endswith(ARTICLE_SUFFIXES) and not name.startswith((".", "_", "#")) \
                     and not name.endswith("~"):
-                absolute = Path(folder) / name
-                info = absolute.stat()
-                found.append(SourceFile(path=absolute.relative_to(root).as_posix(),
-                                        absolute=absolute, stat=(info.st_size, info.st_mtime_ns)))
+                absolute = os.path.join(folder, name)
+                info = os.stat(absolute)
+                found.append(SourceFile(path=absolute[prefix:].replace(os.sep, "/"),
+                                        absolute=Path(absolute), stat=(info.st_size, info.st_mtime_ns)))
     return found
 
 

@@ -21,14 +21,21 @@ SIMPLE = (int, float, bool, type(None))
 class Fingerprinter:
     """Hashes page contexts; shared values (an article, a term, a pagination) are hashed once."""
 
-    def __init__(self, base: str, archive: Archive, archive_wide: bool):
+    def __init__(self, base: str, archive: Archive, archive_wide: bool, body_templates: set[str]):
         self.base = base  # templates + config + version
-        self.memo: dict[int, str] = {}
+        self.body_templates = body_templates  # templates that show article bodies
+        self.memos: dict[bool, dict[int, str]] = {True: {}, False: {}}
+        self.memo = self.memos[True]
+        self.full = True  # whether articles count with their body (see value)
         self.keep: list = []  # memo keys are ids: keep the objects alive
         self.fields: dict[type, tuple[str, ...]] = {}
         self.archive_text = self.value(archive) if archive_wide else ""
 
     def page(self, page) -> str:
+        # A listing shows titles and summaries, not bodies: a body edit must not
+        # re-render the hundreds of listing pages an article appears on.
+        self.full = page.template in self.body_templates
+        self.memo = self.memos[self.full]
         text = "\x1f".join((self.base, page.kind, page.url, page.template, page.title,
                             self.value(page.context), self.archive_text))
         return hashlib.sha1(text.encode()).hexdigest()
@@ -45,7 +52,7 @@ class Fingerprinter:
             return known
         if kind is Article:
             # The digest covers the source; topic names can change through other articles.
-            text = value.digest + "/".join(t.name for t in value.topics)
+            text = (value.digest if self.full else _card(value)) + "/".join(t.name for t in value.topics)
         elif kind is tuple or kind is list:
             text = "[" + ",".join([self.value(v) for v in value]) + "]"
         elif kind is dict:
@@ -62,3 +69,9 @@ class Fingerprinter:
         self.memo[key] = text
         self.keep.append(value)
         return text
+
+
+def _card(article: Article) -> str:
+    """A hash of everything about an article but its body (what listings can show)."""
+    fields = [getattr(article, f.name) for f in dataclasses.fields(article) if f.name not in ("body", "digest")]
+    return hashlib.sha1(repr(fields).encode()).hexdigest()

@@ -145,3 +145,25 @@ def uses_archive(env: jinja2.Environment) -> bool:
         if "archive" in meta.find_undeclared_variables(env.parse(source)):
             return True
     return False
+
+
+def templates_using(env: jinja2.Environment, name: str) -> set[str]:
+    """Templates whose source, or that of a template they extend, include or import,
+    mentions ``name`` (such as 'body_html')."""
+    from jinja2 import meta
+    sources, references = {}, {}
+    for template in env.list_templates(extensions=("html", "xml", "txt", "json")):
+        source = env.loader.get_source(env, template)[0]
+        sources[template] = name in source
+        references[template] = {r for r in meta.find_referenced_templates(env.parse(source)) if r}
+    found: set[str] = set()
+
+    def uses(template: str, seen: frozenset) -> bool:
+        if sources.get(template):
+            return True
+        return any(uses(r, seen | {template}) for r in references.get(template, ()) if r not in seen)
+
+    for template in sources:
+        if uses(template, frozenset()):
+            found.add(template)
+    return found

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import jinja2
@@ -34,12 +33,6 @@ class Renderer:
             self._note(runtime_problem(error, page.template, self.template_dirs, page.url))
             return None
         return text.encode("utf-8")
-
-    def render_all(self, pages: Iterable[Page]) -> Iterator[tuple[Page, bytes]]:
-        for page in pages:
-            data = self.render(page)
-            if data is not None:
-                yield page, data
 
     def _note(self, problem: Problem) -> None:
         # Keyed without the page URL: one broken line is one problem, not 10,000.

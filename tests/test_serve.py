@@ -262,3 +262,16 @@ def test_search_index_follows_edits_without_delaying_the_reload(served):
     fragments = [_unpack(p) for p in (site / "output" / "pagefind").rglob("*.pf_fragment")]
     assert any(b"Zanzibarian" in data for data in fragments)  # the edit is searchable
     assert log_at_reload.count("search index refreshed") == 1
+
+
+def test_ctrl_c_stops_cleanly_and_saves_the_cache(served):
+    import signal
+    server, site = served(SITE)
+    server.wait_for_line(r"search index refreshed")
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(timeout=30) == 0
+    assert any("stopping" in line for line in server.log)
+    assert (site / ".cache" / "state.pickle").is_file()  # the in-memory cache was written
+    # and it matches the output: the next build has nothing to do
+    from conftest import run_cli
+    assert " 0 written" in run_cli("build", "--site", str(site), check=True).stdout

@@ -12,7 +12,6 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-import yaml
 
 from builder import __version__
 from builder.countries import Country, country_index

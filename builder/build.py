@@ -26,7 +26,7 @@ from builder.fingerprints import Fingerprinter
 from builder.hosting import hosting_notes
 from builder.output import MARKER, check_output_folder, list_files, start_staging, transaction
 from builder.pages import Page, plan_pages
-from builder.problems import BuildFailed, Problem, raise_if_any
+from builder.problems import Problem, raise_if_any
 from builder.render import Renderer
 from builder.search import drop_index, index_site, keep_index, pagefind_version
 from builder.sitemap import plan_sitemap

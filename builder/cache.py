@@ -27,7 +27,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builder.articles import Article, BodyRef
+from builder.articles import Article
 
 MAGIC = "builder-cache"
 FORMAT = 4

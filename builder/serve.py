@@ -20,7 +20,6 @@ import json
 import mimetypes
 import os
 import socket
-import sys
 import threading
 import time
 import traceback

@@ -3,11 +3,15 @@ the benchmark corpus generator, and a real browser (Debian chromium via Playwrig
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -96,3 +100,23 @@ def browser():
         launched = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+
+@contextlib.contextmanager
+def serve_static(folder: Path):
+    """A real static HTTP server for ``folder`` on a free port of 127.0.0.1; yields the origin."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -6,7 +6,6 @@ output is byte-identical to a cold build (no cache, fresh folder) of the same in
 
 from __future__ import annotations
 
-import os
 import pickle
 import shutil
 from pathlib import Path

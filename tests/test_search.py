@@ -7,20 +7,17 @@ Debian's chromium. The fixture site's articles are test data, not news.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
 import stat
-import threading
-from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from conftest import REPO, article, run_cli, write_files
+from conftest import serve_static as serve
 
 SAMPLE_TITLE = "Japan Reports Progress in Fifth Round of Tariff Talks With the U.S."
 SAMPLE_PATH = "2025/06/japan-us-tariff-talks-fifth-round/"
@@ -40,25 +37,6 @@ FIXTURE = {
 }
 TARIFF_TITLES = {"Alpha tariff talks", "Bravo tariff rates", "Charlie steel tariff", "Echo tariff deadline"}
 BASES = ["/", "/archive/"]
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextmanager
-def serve(folder: Path):
-    """A real static HTTP server on a free port of 127.0.0.1, stopped on exit."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 @pytest.fixture(scope="module")

@@ -5,21 +5,18 @@ page weight, and theme overriding."""
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import hashlib
-import http.server
 import json
 import re
 import shutil
 import subprocess
-import threading
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO, article, run_cli, write_files
+from conftest import serve_static as serve
 
 VNU_JAR = REPO / ".ci" / "node" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 SAMPLE_ARTICLE = "/2025/06/japan-us-tariff-talks-fifth-round/"
@@ -59,25 +56,6 @@ PAGED_PAGES = {
     "article referenced by others": "/2025/02/story-1/",
     "country page 3": "/countries/kenya/page/3/",
 }
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep pytest output clean
-        pass
-
-
-@contextlib.contextmanager
-def serve(folder: Path):
-    """Serve ``folder`` over real HTTP on 127.0.0.1; yields the origin."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")

@@ -77,7 +77,7 @@ def load_articles(sources: list[SourceFile], settings: ParseSettings, cache: Cac
     failed: dict[str, list[Problem]] = {}
     pending: list[_Job] = []
     # A cached article is only as good as its body file (someone may have pruned the cache).
-    bodies = BodyStore.at(cache.bodies).digests() if cache.articles else set()
+    bodies = BodyStore.checked(cache.bodies, cache.notes)
     for source in sources:
         record = cache.articles.get(source.path)
         if record is not None and record.article.digest not in bodies:

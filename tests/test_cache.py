@@ -175,3 +175,17 @@ def test_edits_with_a_corrupted_body_file_in_the_cache(make_site, tmp_path):
                                                topics="[Trade]"))
     build(site)
     assert_same_as_cold(site, tmp_path)
+
+
+@pytest.mark.parametrize("also_records", [False, True])
+def test_a_damaged_body_store_is_discarded_with_a_note(make_site, tmp_path, also_records):
+    site = make_site(SMALL)
+    build(site)
+    (site / ".cache/bodies.sqlite").write_bytes(b"SQLite format 3\0" + b"\xff" * 5000)
+    if also_records:
+        (site / ".cache/records.pickle").unlink()
+    (site / "content/a.md").write_text(article("Alpha deal", "2025-06-13", countries="[Japan]",
+                                               topics="[Trade]"))
+    result = run_cli("build", "--site", str(site), "--no-search", check=True)
+    assert "note: cache file" in result.stderr and "bodies.sqlite" in result.stderr
+    assert_same_as_cold(site, tmp_path)

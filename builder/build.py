@@ -31,7 +31,7 @@ from builder.render import Renderer
 from builder.search import drop_index, index_site, keep_index, pagefind_version
 from builder.sitemap import plan_sitemap
 from builder.templates import (check_templates, make_environment, make_helpers, static_files,
-                               templates_fingerprint, templates_using, uses_archive)
+                               templates_fingerprint, templates_using)
 from builder.urls import Urls
 
 SEARCH_FOLDER = "pagefind/"  # written by the search step, not by page rendering
@@ -212,7 +212,15 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
         pages += plan_feeds(archive, urls, config.feeds.size)
         pages += plan_sitemap(pages, archive, urls)
         env = make_environment(config.template_dirs)
-        problems += check_templates(env, config.template_dirs)
+        # Compiling and analysing every template costs a third of a second: when they are
+        # the ones the last successful build used, what it learned still holds.
+        template_facts = state.get("template_facts")
+        if template_facts is None or template_facts[0] != templates:
+            template_problems = check_templates(env, config.template_dirs)
+            problems += template_problems
+            if not template_problems:
+                template_facts = (templates, templates_using(env, "archive", as_global=True),
+                                  templates_using(env, "body_html"))
     raise_if_any(problems)
     result.pages = len(pages)
 
@@ -220,7 +228,7 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
     renderer = Renderer(env, site_globals(config, archive, urls, assets), config.template_dirs)
     with timer.step("plan"):
         base = "|".join((__version__, config.fingerprint(), templates))
-        fingerprinter = Fingerprinter(base, archive, uses_archive(env), templates_using(env, "body_html"))
+        fingerprinter = Fingerprinter(base, archive, template_facts[1], template_facts[2])
         fingerprints = [fingerprinter.page(page) for page in pages]
         existing = list_files(output) if options.write else set()
         todo = [i for i, page in enumerate(pages)
@@ -257,6 +265,7 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
         cache.save(records, {page.output: fingerprints[i] for i, page in enumerate(pages)},
                    {"signature": signature, "files": files, "archive_memo": memo,
                     "index_key": index_key if options.index_search else state.get("index_key"),
+                    "template_facts": template_facts,
                     "counts": (result.articles, result.pages, result.drafts_left_out)})
     return result
 

@@ -21,23 +21,26 @@ SIMPLE = (int, float, bool, type(None))
 class Fingerprinter:
     """Hashes page contexts; shared values (an article, a term, a pagination) are hashed once."""
 
-    def __init__(self, base: str, archive: Archive, archive_wide: bool, body_templates: set[str]):
+    def __init__(self, base: str, archive: Archive, archive_templates: set[str], body_templates: set[str]):
         self.base = base  # templates + config + version
+        self.archive_templates = archive_templates  # templates that read the whole archive
         self.body_templates = body_templates  # templates that show article bodies
         self.memos: dict[bool, dict[int, str]] = {True: {}, False: {}}
         self.memo = self.memos[True]
         self.full = True  # whether articles count with their body (see value)
         self.keep: list = []  # memo keys are ids: keep the objects alive
         self.fields: dict[type, tuple[str, ...]] = {}
-        self.archive_text = self.value(archive) if archive_wide else ""
+        self.archive_text = self.value(archive) if archive_templates else ""
 
     def page(self, page) -> str:
         # A listing shows titles and summaries, not bodies: a body edit must not
         # re-render the hundreds of listing pages an article appears on.
         self.full = page.template in self.body_templates
         self.memo = self.memos[self.full]
+        # A template that reads the global ``archive`` depends on every article.
+        everything = self.archive_text if page.template in self.archive_templates else ""
         text = "\x1f".join((self.base, page.kind, page.url, page.template, page.title,
-                            self.value(page.context), self.archive_text))
+                            self.value(page.context), everything))
         return hashlib.sha1(text.encode()).hexdigest()
 
     def value(self, value) -> str:

@@ -137,25 +137,17 @@ def templates_fingerprint(template_dirs: tuple[Path, ...]) -> str:
     return digest.hexdigest()[:16]
 
 
-def uses_archive(env: jinja2.Environment) -> bool:
-    """Whether any template reads the global ``archive`` (then every page depends on every article)."""
-    from jinja2 import meta
-    for name in env.list_templates(extensions=("html", "xml", "txt", "json")):
-        source, _, _ = env.loader.get_source(env, name)
-        if "archive" in meta.find_undeclared_variables(env.parse(source)):
-            return True
-    return False
-
-
-def templates_using(env: jinja2.Environment, name: str) -> set[str]:
+def templates_using(env: jinja2.Environment, name: str, as_global: bool = False) -> set[str]:
     """Templates whose source, or that of a template they extend, include or import,
-    mentions ``name`` (such as 'body_html')."""
+    mentions ``name`` (such as 'body_html'); with ``as_global``, reads the global
+    variable ``name`` (such as 'archive')."""
     from jinja2 import meta
     sources, references = {}, {}
     for template in env.list_templates(extensions=("html", "xml", "txt", "json")):
         source = env.loader.get_source(env, template)[0]
-        sources[template] = name in source
-        references[template] = {r for r in meta.find_referenced_templates(env.parse(source)) if r}
+        tree = env.parse(source)
+        sources[template] = (name in meta.find_undeclared_variables(tree)) if as_global else (name in source)
+        references[template] = {r for r in meta.find_referenced_templates(tree) if r}
     found: set[str] = set()
 
     def uses(template: str, seen: frozenset) -> bool:

@@ -86,19 +86,14 @@ class Timer:
         self.result = result
         self.progress = progress
 
+    @contextlib.contextmanager
     def step(self, name: str):
-        timer = self
-
-        class _Step:
-            def __enter__(self):
-                self.start = time.perf_counter()
-
-            def __exit__(self, *exc):
-                seconds = time.perf_counter() - self.start
-                timer.result.timings.append((name, seconds))
-                if timer.progress and exc[0] is None:
-                    timer.progress(f"  {name}: {seconds:.2f}s")
-        return _Step()
+        start = time.perf_counter()
+        yield
+        seconds = time.perf_counter() - start
+        self.result.timings.append((name, seconds))
+        if self.progress:
+            self.progress(f"  {name}: {seconds:.2f}s")
 
 
 def load_content(config: SiteConfig, drafts: bool, cache: Cache | None = None, jobs: int = 1,

@@ -167,7 +167,7 @@ def build(options: BuildOptions, progress=None, cache: Cache | None = None) -> B
 
 
 def input_signature(config: SiteConfig, options: BuildOptions, sources: list[SourceFile],
-                    output: Path, templates: str) -> str:
+                    output: Path, templates: str, site_static: dict[str, Path]) -> str:
     """A hash of every input of a build: when it and the output's file list match the
     last build's, there is nothing to do."""
     digest = hashlib.sha256(repr((__version__, config.fingerprint(), templates, options.drafts,
@@ -175,7 +175,7 @@ def input_signature(config: SiteConfig, options: BuildOptions, sources: list[Sou
                                   str(output))).encode())
     for source in sources:
         digest.update(f"{source.path}\0{source.stat}\n".encode())
-    for name, path in sorted(_site_static(config).items()):
+    for name, path in sorted(site_static.items()):
         info = path.stat()
         digest.update(f"static/{name}\0{info.st_size},{info.st_mtime_ns}\n".encode())
     return digest.hexdigest()
@@ -187,7 +187,8 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
             raise_if_any([Problem("content", 0, "no content/ folder in the site folder")])
         sources = find_sources(config.root)
         templates = templates_fingerprint(config.template_dirs)
-        signature = input_signature(config, options, sources, output, templates)
+        site_static = _site_static(config)
+        signature = input_signature(config, options, sources, output, templates, site_static)
         state = cache.state
         if options.write and state.get("signature") == signature and list_files(output) == state.get("files"):
             result.articles, result.pages, result.drafts_left_out = state["counts"]
@@ -235,7 +236,7 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
             changed = _render(pages, todo, renderer, staging, jobs)
             result.rendered = len(todo)
             extra = {f"static/{name}": path for name, path in assets.items()}
-            extra.update(_site_static(config))
+            extra.update(site_static)
             if staging:
                 changed += [name for name, path in extra.items() if staging.write(name, path.read_bytes())]
         if not options.write:

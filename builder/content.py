@@ -108,15 +108,7 @@ def load_articles(sources: list[SourceFile], settings: ParseSettings, cache: Cac
 
 def parse_sources(sources: list[SourceFile], settings: ParseSettings) -> list[tuple[Article | None, list[Problem]]]:
     """Parse files in this process, bodies kept in memory (for tools that need no cache)."""
-    results = []
-    for source in sources:
-        try:
-            raw = _read(source.absolute)
-        except OSError as error:
-            results.append((None, [Problem(source.path, 0, f"cannot read: {error.strerror}")]))
-            continue
-        results.append(parse_article(source.path, raw, settings))
-    return results
+    return [_parse_job(_Job(source, ""), settings)[1:] for source in sources]
 
 
 def _read(path: str) -> bytes:

@@ -14,4 +14,4 @@ The pipeline (``builder.build``) reads top to bottom:
 config → content → archive → pages → render → write → search index.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -39,18 +39,51 @@ class Term:
 
     @property
     def flag(self) -> str:
-        if not self.code:
-            return ""
-        return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in self.code)
+        return _flag(self.code)
+
+    @property
+    def summary(self) -> "TermSummary":
+        return TermSummary(self.kind, self.name, self.slug, self.code, len(self.articles))
+
+
+@dataclass(frozen=True)
+class TermSummary:
+    """A term without its articles: what a term page, the term index and a feed show.
+
+    Pages get summaries rather than whole Terms so that a page's fingerprint
+    depends on the articles it lists, not on every article of the term.
+    """
+
+    kind: str
+    name: str
+    slug: str
+    code: str
+    count: int
+
+    @property
+    def flag(self) -> str:
+        return _flag(self.code)
+
+
+def _flag(code: str) -> str:
+    if not code:
+        return ""
+    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in code)
 
 
 @dataclass(frozen=True)
 class RelatedLink:
     """One resolved entry of a ``related`` list."""
 
-    title: str
+    headline: str  # the title given in the front matter ('' for an article of the archive)
     url: str  # '' for a headline without a link
     article: Article | None  # set when the entry is an article of this archive
+
+    @property
+    def title(self) -> str:
+        # Read from the article, never copied: a title edit then reaches every page
+        # that links to it through the article alone.
+        return self.article.title if self.article is not None else self.headline
 
 
 @dataclass(frozen=True)
@@ -75,6 +108,11 @@ class Month:
         return len(self.articles)
 
 
+    @property
+    def summary(self) -> "MonthSummary":
+        return MonthSummary(self.year, self.month, len(self.articles))
+
+
 @dataclass(frozen=True)
 class Year:
     year: int
@@ -83,6 +121,28 @@ class Year:
     @property
     def count(self) -> int:
         return sum(m.count for m in self.months)
+
+    @property
+    def summary(self) -> "YearSummary":
+        return YearSummary(self.year, self.count, tuple(m.summary for m in self.months))
+
+
+@dataclass(frozen=True)
+class MonthSummary:
+    """A month without its articles (year pages and the archive page list counts)."""
+
+    year: int
+    month: int
+    count: int
+
+
+@dataclass(frozen=True)
+class YearSummary:
+    """A year without its articles."""
+
+    year: int
+    count: int
+    months: tuple[MonthSummary, ...]  # newest first
 
 
 @dataclass(frozen=True)
@@ -205,7 +265,7 @@ def _resolve_related(ordered, by_slug, problems, unparsed_slugs=frozenset()) -> 
                 elif target is article:
                     problems.append(Problem(article.path, item.line, "an article cannot be related to itself"))
                 else:
-                    links.append(RelatedLink(target.title, "", target))
+                    links.append(RelatedLink("", "", target))
             else:
                 links.append(RelatedLink(item.title, item.url, None))
         resolved[article.slug] = tuple(links)

@@ -26,6 +26,7 @@ from builder.fingerprints import Fingerprinter
 from builder.hosting import hosting_notes
 from builder.output import MARKER, check_output_folder, list_files, start_staging, transaction
 from builder.pages import Page, plan_pages
+from builder.patch import PatchRefused, patch
 from builder.problems import Problem, raise_if_any
 from builder.render import Renderer
 from builder.search import drop_index, index_site, keep_index, pagefind_version
@@ -50,6 +51,7 @@ class BuildOptions:
     cache: bool = True  # False: --no-cache
     index_search: bool = True  # False: keep the current index (serve refreshes it afterwards)
     jobs: int = 0  # worker processes; 0: one per core
+    incremental: bool = True  # False: run every step even when nothing or one article changed
 
 
 @dataclass
@@ -66,6 +68,7 @@ class BuildResult:
     timings: list[tuple[str, float]] = field(default_factory=list)
     plan: tuple | None = None  # (config, pages) of a written build, for refresh_search
     rendered: int = 0  # pages whose fingerprint changed (rendered and compared with the output)
+    patched: bool = False  # only the pages an edit reaches were rebuilt (builder.patch)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -167,33 +170,45 @@ def build(options: BuildOptions, progress=None, cache: Cache | None = None) -> B
 
 
 def input_signature(config: SiteConfig, options: BuildOptions, sources: list[SourceFile],
-                    output: Path, templates: str, site_static: dict[str, Path]) -> str:
-    """A hash of every input of a build: when it and the output's file list match the
-    last build's, there is nothing to do."""
+                    output: Path, templates: str, site_static: dict[str, Path]) -> tuple[str, str]:
+    """Hashes of every input of a build: (everything but the articles, everything).
+
+    When the second and the output's file list match the last build's, there is
+    nothing to do; when only the first does, the edit may be patched in."""
     digest = hashlib.sha256(repr((__version__, config.fingerprint(), templates, options.drafts,
                                   options.search and config.search.enabled, options.index_search,
                                   str(output))).encode())
-    for source in sources:
-        digest.update(f"{source.path}\0{source.stat}\n".encode())
     for name, path in sorted(site_static.items()):
         info = path.stat()
         digest.update(f"static/{name}\0{info.st_size},{info.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
+    inputs = digest.hexdigest()
+    for source in sources:
+        digest.update(f"{source.path}\0{source.stat}\n".encode())
+    return inputs, digest.hexdigest()
 
 
 def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
-    with timer.step("content"):
+    with timer.step("scan"):
         if not config.content_dir.is_dir():
             raise_if_any([Problem("content", 0, "no content/ folder in the site folder")])
         sources = find_sources(config.root)
         templates = templates_fingerprint(config.template_dirs)
         site_static = _site_static(config)
-        signature = input_signature(config, options, sources, output, templates, site_static)
+        inputs, signature = input_signature(config, options, sources, output, templates, site_static)
         state = cache.state
-        if options.write and state.get("signature") == signature and list_files(output) == state.get("files"):
+        existing = list_files(output) if options.write else set()
+        if options.write and options.incremental and state.get("signature") == signature \
+                and existing == state.get("files"):
             result.articles, result.pages, result.drafts_left_out = state["counts"]
             result.unchanged, result.output = len(state["files"]), output
             return result
+    if options.write and options.incremental and state.get("inputs") == inputs \
+            and existing == state.get("files"):
+        with timer.step("patch"):
+            patched = _try_patch(options, config, output, cache, sources, signature, templates, result)
+        if patched:
+            return result
+    with timer.step("content"):
         cache.load_records()
         content, problems, records = load_content(config, options.drafts, cache, jobs, sources)
         result.articles = len(content.articles)
@@ -226,9 +241,8 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
         base = "|".join((__version__, config.fingerprint(), templates))
         fingerprinter = Fingerprinter(base, archive, template_facts[1], template_facts[2])
         fingerprints = [fingerprinter.page(page) for page in pages]
-        existing = list_files(output) if options.write else set()
         todo = [i for i, page in enumerate(pages)
-                if not options.write or cache.pages.get(page.output) != fingerprints[i]
+                if not options.write or cache.pages.get(page.output) != fingerprints[i].fingerprint
                 or page.output not in existing]
     staging = start_staging(output) if options.write else None
     with transaction(staging) as apply:
@@ -258,12 +272,53 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
         result.output = output
         result.plan = (config, pages)
         files = (existing - set(removed)) | set(changed) | set(index.changed) | {MARKER}
+        indexed_changed = search and any(pages[i].indexed and pages[i].output in changed for i in todo)
         cache.save(records, {page.output: fingerprints[i] for i, page in enumerate(pages)},
-                   {"signature": signature, "files": files, "archive_memo": memo,
-                    "index_key": index_key if options.index_search else state.get("index_key"),
-                    "template_facts": template_facts,
+                   {"signature": signature, "inputs": inputs, "files": files, "archive_memo": memo,
+                    "index_key": index_key if options.index_search else
+                    (None if indexed_changed else state.get("index_key")),
+                    "template_facts": template_facts, "topics": _canonical_topics(archive),
                     "counts": (result.articles, result.pages, result.drafts_left_out)})
     return result
+
+
+def _canonical_topics(archive: Archive) -> dict:
+    """Topic key -> the Topic as the archive names it (for builder.patch)."""
+    return {t.key: t for a in archive.articles for t in a.topics}
+
+
+def _try_patch(options, config, output, cache, sources, signature, templates, result) -> bool:
+    """Rebuild only the pages an article edit reaches (builder.patch); False when the
+    full pipeline must run instead."""
+    state = cache.state
+    facts = state.get("template_facts")
+    search = options.search and config.search.enabled
+    if facts is None or facts[0] != templates or "topics" not in state or (search and options.index_search):
+        return False  # a build that indexes pages for search goes the whole way
+
+    def make_renderer():
+        urls = Urls(config.base_path, config.origin)
+        env = make_environment(config.template_dirs)
+        assets = static_files(config.template_dirs)
+        return Renderer(env, site_globals(config, None, urls, assets), config.template_dirs)
+
+    base = "|".join((__version__, config.fingerprint(), templates))
+    try:
+        done = patch(sources, ParseSettings.from_config(config), cache, output, make_renderer, base,
+                     facts, state["topics"])
+    except PatchRefused:
+        return False
+    indexed_changed = search and done.indexed_changed
+    new_state = dict(state, signature=signature)
+    if indexed_changed:
+        new_state["index_key"] = None  # the index no longer matches the pages
+    cache.save(done.articles, done.pages, new_state, complete=False)
+    result.articles, result.pages, result.drafts_left_out = state["counts"]
+    result.rendered, result.written = done.rendered, len(done.changed)
+    result.unchanged = len(state["files"]) - len(done.changed)
+    result.output = output
+    result.patched = True
+    return True
 
 
 def search_index_key(config: SiteConfig, pages: list[Page]) -> str:

@@ -1,20 +1,26 @@
 """Cache: what earlier builds learned, so a rebuild redoes only what changed.
 
-Two things are kept under the cache folder (``.cache/`` by default):
+Two files under the cache folder (``.cache/`` by default):
 
-- ``records.pickle``: every parsed article keyed by source path with the
-  file's (size, mtime_ns, sha256), and every page's fingerprint from the
-  last successful build; ``state.pickle``: the last build's input
-  signature and output file list (all a no-op rebuild reads).
-- ``bodies.sqlite``: each article's rendered Markdown, keyed by the
-  article's digest (a hash of its source bytes and the parse settings),
-  read only when a page that shows the body is rendered.
+- ``state.pickle`` (small): the last successful build's input signature,
+  output file list and counts — all a no-op rebuild reads — plus what the
+  archive step and the templates analysis can reuse.
+- ``cache.sqlite``: three tables, each written row by row so that a
+  rebuild after one edit writes a few rows, not the whole cache:
+  ``bodies`` (each article's rendered Markdown by digest, read only when a
+  page shows it), ``articles`` (every parsed article by source path, with
+  the file's size, mtime and sha256) and ``pages`` (every page's
+  fingerprint, the model objects it refers to and its plan, for a rebuild
+  that patches only the pages an edit reaches; see builder.fingerprints).
 
 The state file carries a key made of the builder version and everything
-that shapes parsing; a missing, corrupted or foreign state file is
-discarded with a note and the build goes on cold. Deleting the cache never
-changes the output: page fingerprints only let unchanged pages be skipped
-when the file from the last build is still in the output folder.
+that shapes parsing. It is removed before the database changes and written
+again after, so a build that stops half-way leaves no state, and a
+database without a matching state is thrown away: the next build goes on
+cold. A missing, corrupted or foreign file is discarded with a note.
+Deleting the cache never changes the output: page fingerprints only let
+unchanged pages be skipped when the file from the last build is still in
+the output folder.
 """
 
 from __future__ import annotations
@@ -30,9 +36,9 @@ from pathlib import Path
 from builder.articles import Article
 
 MAGIC = "builder-cache"
-FORMAT = 4
-STATE_FILE = "state.pickle"  # small: input signature, output file list, counts
-RECORDS_FILE = "records.pickle"  # large: parsed articles and page fingerprints
+FORMAT = 5
+STATE_FILE = "state.pickle"
+DATABASE_FILE = "cache.sqlite"
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,16 @@ class ArticleRecord:
     article: Article
 
 
+@dataclass(frozen=True)
+class PageRecord:
+    """What the cache keeps of a page between builds."""
+
+    fingerprint: str
+    full: bool  # its template shows article bodies
+    keys: tuple[str, ...]  # the model objects it refers to (see builder.fingerprints)
+    plan: bytes  # the Page, pickled with those objects as references
+
+
 @dataclass
 class Cache:
     folder: Path
@@ -53,7 +69,6 @@ class Cache:
     state: dict = field(default_factory=dict)  # last build's input signature, file list, counts…
     notes: list[str] = field(default_factory=list)
     temporary: bool = False  # --no-cache: a throwaway folder
-    in_memory: bool = False  # serve: keep state in memory, write it once at the end (flush)
     _records_loaded: bool = True
 
     @classmethod
@@ -61,14 +76,32 @@ class Cache:
         """The cache in ``folder``: only the small state file is read now (a no-op
         rebuild needs nothing more); articles and pages load on first use."""
         cache = cls(folder=folder, key=key)
-        loaded = cache._read(STATE_FILE)
-        if loaded is not None:
-            cache.state = loaded[0]
-        cache._records_loaded = loaded is None
+        loaded = cache._read_state()
+        if loaded is None:
+            cache._drop_database()  # no state vouches for it
+        else:
+            cache.state = loaded
+            cache._records_loaded = False
         return cache
 
-    def _read(self, name: str):
-        path = self.folder / name
+    @classmethod
+    def throwaway(cls, key: str) -> "Cache":
+        """A cache that lives for one build (``--no-cache``)."""
+        return cls(folder=Path(tempfile.mkdtemp(prefix="builder-cache-")), key=key, temporary=True)
+
+    @property
+    def database(self) -> str:
+        """Path of the SQLite file (bodies, articles, pages)."""
+        return str(self.folder / DATABASE_FILE)
+
+    # Kept as a name of its own: articles refer to their body through it.
+    bodies = database
+
+    def store(self) -> "Store":
+        return Store.at(self.database)
+
+    def _read_state(self) -> dict | None:
+        path = self.folder / STATE_FILE
         if not path.exists():
             return None
         try:
@@ -79,81 +112,126 @@ class Cache:
                 if header[1:] != (FORMAT, self.key):
                     self.notes.append("cache made by another version or other settings: rebuilding it")
                     return None
-                parts = pickle.load(handle)
-            if not (isinstance(parts, tuple) and all(isinstance(part, dict) for part in parts)):
+                state = pickle.load(handle)
+            if not isinstance(state, dict):
                 raise ValueError("unexpected contents")
-            return parts
+            return state
         except Exception as error:  # any damage means: start cold, never fail the build
             self.notes.append(f"cache file {path} is unreadable ({type(error).__name__}): discarded")
             return None
 
+    def _drop_database(self) -> None:
+        Store.close_all(self.database)
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            try:
+                os.unlink(self.database + suffix)
+            except FileNotFoundError:
+                pass
+
+    def checked_store(self) -> "Store | None":
+        """The database, or None after discarding a damaged one (with a note)."""
+        try:
+            store = self.store()
+            store.check()
+            return store
+        except sqlite3.DatabaseError as error:
+            self._discard(error)
+            return None
+
+    def body_digests(self) -> set[str]:
+        """The digests of the bodies the database holds (none after discarding a damaged one)."""
+        store = self.checked_store()
+        try:
+            return store.digests() if store else set()
+        except sqlite3.DatabaseError as error:
+            self._discard(error)
+            return set()
+
+    def _discard(self, error: Exception) -> None:
+        self.notes.append(f"cache file {self.database} is unreadable ({error}): discarded")
+        self._drop_database()
+        self.state, self.articles, self.pages = {}, {}, {}
+        self._records_loaded = True
+
     def load_records(self) -> None:
         """Read the parsed articles and page fingerprints (once)."""
-        if not self._records_loaded:
-            self._records_loaded = True
-            loaded = self._read(RECORDS_FILE)
-            if loaded is None:
-                self.state = {}
-            else:
-                self.articles, self.pages = loaded
+        if self._records_loaded:
+            return
+        self._records_loaded = True
+        store = self.checked_store()
+        if store is None:
+            return
+        try:
+            self.articles = store.all_articles()
+            self.pages = store.fingerprints()
+        except Exception as error:  # a damaged file, or a row that does not unpickle: start cold
+            self._discard(error)
 
-    @classmethod
-    def throwaway(cls, key: str) -> "Cache":
-        """A cache that lives for one build (``--no-cache``)."""
-        return cls(folder=Path(tempfile.mkdtemp(prefix="builder-cache-")), key=key, temporary=True)
+    def save(self, articles: dict[str, ArticleRecord], pages: dict[str, PageRecord], state: dict,
+             complete: bool = True) -> None:
+        """Write what changed since the last save: article rows, page rows, then the state.
 
-    @property
-    def bodies(self) -> str:
-        """Path of the body store (see BodyStore)."""
-        return str(self.folder / "bodies.sqlite")
-
-    def save(self, articles: dict[str, ArticleRecord], pages: dict[str, str], state: dict) -> None:
-        """Write the state atomically and drop bodies no article refers to."""
+        ``complete``: ``articles`` and ``pages`` are everything the site has (rows
+        missing from them are deleted); otherwise they are the rows to update.
+        """
         if self.temporary:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        if self.in_memory:
-            # What is on disk no longer matches the output folder: drop it until flush().
-            (self.folder / STATE_FILE).unlink(missing_ok=True)
+        (self.folder / STATE_FILE).unlink(missing_ok=True)  # until the rows are right again
+        store = self.store()
+        old = self.articles
+        changed = [(path, record) for path, record in articles.items()
+                   if old.get(path) is not record and old.get(path) != record]
+        gone = [path for path in old if path not in articles] if complete else []
+        new_pages = {output: record for output, record in pages.items()
+                     if self.pages.get(output) != record.fingerprint}
+        gone_pages = [output for output in self.pages if output not in pages] if complete else []
+        store.write(changed, gone, new_pages, gone_pages)
+        if gone or any(path in old and old[path].article.digest != record.article.digest
+                       for path, record in changed):
+            merged = articles if complete else {**old, **articles}
+            store.keep_bodies({record.article.digest for record in merged.values()})
+        self._write_state(state)
+        if complete:
+            self.articles = dict(articles)
+            self.pages = {output: record.fingerprint for output, record in pages.items()}
         else:
-            self._write(RECORDS_FILE, (articles, pages))
-            self._write(STATE_FILE, (state,))  # last: it vouches for the records file
-        if articles.keys() != self.articles.keys() or any(
-                articles[p].article.digest != self.articles[p].article.digest for p in articles):
-            self._prune_bodies({r.article.digest for r in articles.values()})
-        self.articles, self.pages, self.state = articles, pages, state
+            self.articles.update(articles)
+            self.pages.update((output, record.fingerprint) for output, record in pages.items())
+        self.state = state
+
+    def save_state(self, state: dict) -> None:
+        """Write the state alone (the rows did not change)."""
+        if not self.temporary:
+            self._write_state(state)
+        self.state = state
 
     def rekey(self, key: str) -> None:
         """Forget everything when what shapes parsing changed (serve, after a site.toml edit)."""
         if key != self.key:
             self.key, self.articles, self.pages, self.state = key, {}, {}, {}
+            self._records_loaded = True
+            (self.folder / STATE_FILE).unlink(missing_ok=True)
+            self._drop_database()
 
     def flush(self) -> None:
-        """Write what an in-memory cache holds (serve calls this when it stops)."""
-        if self.in_memory and not self.temporary and self.state:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self._write(RECORDS_FILE, (self.articles, self.pages))
-            self._write(STATE_FILE, (self.state,))
+        """Nothing is held back: every build writes what it changed (kept for serve's exit)."""
 
-    def _write(self, name: str, parts: tuple) -> None:
+    def _write_state(self, state: dict) -> None:
         handle = tempfile.NamedTemporaryFile("wb", dir=self.folder, delete=False, suffix=".tmp")
         with handle:
             pickle.dump((MAGIC, FORMAT, self.key), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump(parts, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, self.folder / name)
-
-    def _prune_bodies(self, keep: set[str]) -> None:
-        if os.path.exists(self.bodies):
-            BodyStore.at(self.bodies).keep_only(keep)
+            pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(handle.name, self.folder / STATE_FILE)
 
     def close(self) -> None:
-        BodyStore.close_all(self.bodies)
+        Store.close_all(self.database)
         if self.temporary:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-class BodyStore:
-    """Rendered bodies by article digest, in one SQLite file.
+class Store:
+    """The cache's SQLite file: bodies, articles and pages.
 
     One file instead of one file per article: a cold build of 10,000
     articles would otherwise create 10,000 files. Each process opens its
@@ -161,22 +239,28 @@ class BodyStore:
     transaction per batch.
     """
 
-    _open: dict[tuple[int, str], "BodyStore"] = {}
+    _open: dict[tuple[int, str], "Store"] = {}
 
     def __init__(self, path: str):
         self.path = path
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         # Builds run one at a time (serve rebuilds on its own thread): sharing is safe.
         self.connection = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
-        # No journal and no fsync: this is a disposable cache (a damaged store is noticed
-        # when it is opened and thrown away), and with a journal a cold build of a large
-        # archive spent a fifth of its parsing time writing every body twice.
+        # No journal and no fsync: this is a disposable cache (the state file is removed
+        # while it changes, and a database no state vouches for is thrown away), and
+        # with a journal a cold build spent a fifth of its parsing time writing bodies twice.
         self.connection.execute("PRAGMA journal_mode=OFF")
         self.connection.execute("PRAGMA synchronous=OFF")
-        self.connection.execute("CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT NOT NULL)")
+        self.connection.executescript(
+            "CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS articles (path TEXT PRIMARY KEY, slug TEXT NOT NULL,"
+            " size INTEGER NOT NULL, mtime INTEGER NOT NULL, record BLOB NOT NULL);"
+            "CREATE INDEX IF NOT EXISTS articles_slug ON articles (slug);"
+            "CREATE TABLE IF NOT EXISTS pages (output TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
+            " full INTEGER NOT NULL, keys TEXT NOT NULL, plan BLOB NOT NULL);")
 
     @classmethod
-    def at(cls, path: str) -> "BodyStore":
+    def at(cls, path: str) -> "Store":
         """This process's connection to the store at ``path``."""
         key = (os.getpid(), path)
         store = cls._open.get(key)
@@ -189,6 +273,12 @@ class BodyStore:
         """Close this process's connections to ``path`` (before the file goes away)."""
         for key in [k for k in cls._open if k[1] == path]:
             cls._open.pop(key).connection.close()
+
+    def check(self) -> None:
+        """Raise sqlite3.DatabaseError if the file is damaged (cheaply: reads the schema)."""
+        self.connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+    # Bodies ---------------------------------------------------------------
 
     def read(self, digest: str) -> str:
         row = self.connection.execute("SELECT html FROM bodies WHERE digest = ?", (digest,)).fetchone()
@@ -204,23 +294,85 @@ class BodyStore:
     def digests(self) -> set[str]:
         return {row[0] for row in self.connection.execute("SELECT digest FROM bodies")}
 
-    @classmethod
-    def checked(cls, path: str, notes: list[str]) -> set[str]:
-        """The digests the store at ``path`` holds; a damaged store is deleted (with a note)."""
-        try:
-            return cls.at(path).digests()
-        except sqlite3.DatabaseError as error:
-            notes.append(f"cache file {path} is unreadable ({error}): discarded")
-            cls.close_all(path)
-            os.unlink(path)
-            return set()
-
-    def keep_only(self, keep: set[str]) -> None:
+    def keep_bodies(self, keep: set[str]) -> None:
         stale = self.digests() - keep
         if stale:
             with self.connection:
                 self.connection.execute("BEGIN")
                 self.connection.executemany("DELETE FROM bodies WHERE digest = ?", [(d,) for d in stale])
+
+    # Articles and pages ---------------------------------------------------
+
+    def all_articles(self) -> dict[str, ArticleRecord]:
+        loads = pickle.loads
+        return {path: ArticleRecord(*loads(record)) for path, record in
+                self.connection.execute("SELECT path, record FROM articles")}
+
+    def articles_by_slug(self, slugs: list[str]) -> dict[str, ArticleRecord]:
+        found = {}
+        for start in range(0, len(slugs), 500):
+            part = slugs[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for slug, record in self.connection.execute(
+                    f"SELECT slug, record FROM articles WHERE slug IN ({marks})", part):
+                found[slug] = ArticleRecord(*pickle.loads(record))
+        return found
+
+    def stats(self) -> dict[str, tuple[int, int]]:
+        """(size, mtime_ns) of every cached article's file, by path."""
+        return {path: (size, mtime) for path, size, mtime in
+                self.connection.execute("SELECT path, size, mtime FROM articles")}
+
+    def articles_at(self, paths: list[str]) -> dict[str, ArticleRecord]:
+        found = {}
+        for start in range(0, len(paths), 500):
+            part = paths[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for path, record in self.connection.execute(
+                    f"SELECT path, record FROM articles WHERE path IN ({marks})", part):
+                found[path] = ArticleRecord(*pickle.loads(record))
+        return found
+
+    def pages_with(self, slugs: list[str]) -> list[tuple[str, bool, tuple[str, ...], str]]:
+        """(output, full, keys, fingerprint) of every page whose keys hold one of ``slugs``."""
+        if not slugs:
+            return []
+        # A scan in SQLite's C code: quicker than an index of (slug, page) rows, which
+        # a cold build would have to write by the hundred thousand.
+        condition = " OR ".join(["instr(keys, ?) > 0"] * len(slugs))
+        rows = self.connection.execute(f"SELECT output, full, keys, fingerprint FROM pages WHERE {condition}",
+                                       [f"\n{slug}\n" for slug in slugs])
+        return [(output, bool(full), tuple(keys.strip("\n").split("\n")), fingerprint)
+                for output, full, keys, fingerprint in rows]
+
+    def fingerprints(self) -> dict[str, str]:
+        return dict(self.connection.execute("SELECT output, fingerprint FROM pages"))
+
+    def plans(self, outputs: list[str]) -> dict[str, bytes]:
+        found = {}
+        for start in range(0, len(outputs), 500):
+            part = outputs[start:start + 500]
+            marks = ",".join("?" * len(part))
+            found.update(self.connection.execute(
+                f"SELECT output, plan FROM pages WHERE output IN ({marks})", part))
+        return found
+
+    def write(self, articles: list[tuple[str, ArticleRecord]], gone: list[str],
+              pages: dict[str, PageRecord], gone_pages: list[str]) -> None:
+        dumps = pickle.dumps
+        with self.connection:
+            self.connection.execute("BEGIN")
+            self.connection.executemany("DELETE FROM articles WHERE path = ?", [(p,) for p in gone])
+            self.connection.executemany(
+                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?)",
+                [(path, record.article.slug, record.stat[0], record.stat[1],
+                  dumps((record.stat, record.sha, record.article), protocol=pickle.HIGHEST_PROTOCOL))
+                 for path, record in articles])
+            self.connection.executemany("DELETE FROM pages WHERE output = ?", [(o,) for o in gone_pages])
+            self.connection.executemany(
+                "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?)",
+                [(output, r.fingerprint, int(r.full), "\n" + "\n".join(r.keys) + "\n", r.plan)
+                 for output, r in pages.items()])
 
 
 def clean(folder: Path) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from builder import workers
 from builder.articles import Article, BodyRef, ParseSettings, parse_article
-from builder.cache import ArticleRecord, BodyStore, Cache
+from builder.cache import ArticleRecord, Cache, Store
 from builder.problems import Problem
 from builder.text import slugify
 
@@ -77,7 +77,7 @@ def load_articles(sources: list[SourceFile], settings: ParseSettings, cache: Cac
     failed: dict[str, list[Problem]] = {}
     pending: list[_Job] = []
     # A cached article is only as good as its body file (someone may have pruned the cache).
-    bodies = BodyStore.checked(cache.bodies, cache.notes)
+    bodies = cache.body_digests()
     for source in sources:
         record = cache.articles.get(source.path)
         if record is not None and record.article.digest not in bodies:
@@ -90,7 +90,7 @@ def load_articles(sources: list[SourceFile], settings: ParseSettings, cache: Cac
         def parse_chunk(chunk: list[_Job]):
             results = [_parse_job(job, settings) for job in chunk]
             # Bodies go to the store in one transaction per chunk, not one file each.
-            store = BodyStore.at(cache.bodies)
+            store = Store.at(cache.bodies)
             store.add([(a.digest, a.body) for _, a, _ in results if a is not None])
             return [(sha, dataclasses.replace(a, body=BodyRef(cache.bodies, a.digest)) if a else None, p)
                     for sha, a, p in results]

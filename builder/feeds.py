@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from builder.archive import Archive, Term
+from builder.archive import Archive, TermSummary
 from builder.articles import Article
 from builder.pages import Page
 from builder.urls import Urls
@@ -27,7 +27,7 @@ class Feed:
     url: str  # the feed's own URL
     page_url: str  # the HTML page it follows (home or a term page); also the feed's id
     articles: tuple[Article, ...]  # newest first, at most [feeds] size
-    term: Term | None = None  # None for the whole archive
+    term: TermSummary | None = None  # None for the whole archive
 
     @property
     def updated(self) -> dt.datetime:
@@ -39,7 +39,7 @@ def plan_feeds(archive: Archive, urls: Urls, size: int) -> list[Page]:
     newest = archive.articles[:size]
     feeds = [("feed.xml", "Latest", Feed(urls.feed("xml"), urls.home(), newest)),
              ("feed.json", "Latest", Feed(urls.feed("json"), urls.home(), newest))]
-    feeds += [("feed.xml", term.name, Feed(urls.term_feed(term), urls.term(term), term.articles[:size], term))
+    feeds += [("feed.xml", term.name, Feed(urls.term_feed(term), urls.term(term), term.articles[:size], term.summary))
               for term in archive.countries + archive.topics]
     return [Page(kind="feed", url=feed.url, output=urls.output_path(feed.url), template=template,
                  title=title, context={"feed": feed})

@@ -1,80 +1,133 @@
 """Fingerprints: a short hash of everything a page shows, to skip unchanged pages.
 
 A page is rendered again only when its fingerprint differs from the last
-build's. The fingerprint covers the page's template context (articles by
-their digest, terms, pagination, cross-links…), the templates, the
-configuration and the builder version; templates that use the whole
-``archive`` make every page depend on every article.
+build's. The fingerprint covers the planned Page (URL, template, title and
+template context: links, pagination, summaries of terms and years…), the
+articles it refers to, the templates, the configuration and the builder
+version.
+
+The Page is serialised with pickle (its C code walks nested dataclasses,
+tuples and dicts far faster than Python can), each Article replaced by a
+reference to its slug. The same bytes serve twice:
+
+- hashed together with a token for each referenced article (its card, the
+  hash of everything but the body, plus the body's digest when the
+  template shows bodies), they give the fingerprint;
+- kept in the cache with the list of referenced slugs (the page's keys),
+  they let a later build find the pages an edit reaches and rebuild those
+  pages alone, articles resolved by slug (see builder.patch).
+
+Pickle's memo is off, so the bytes depend only on the values, never on
+which equal strings happen to be one object. A template that reads the
+global ``archive`` makes its pages depend on every article (key ``*``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
+import io
+import pickle
 
 from builder.archive import Archive
 from builder.articles import Article
+from builder.cache import PageRecord
 
-SIMPLE = (int, float, bool, type(None))
+EVERYTHING = "*"  # the key of a page whose template reads the whole archive
+
+
+def article_ref(slug: str):
+    """Stands for an article in a stored plan; resolved by PlanReader."""
+    raise RuntimeError("a page plan must be read with PlanReader")
+
+
+def archive_ref():
+    raise RuntimeError("a page plan must be read with PlanReader")
+
+
+def article_token(article: Article, full: bool) -> str:
+    """What an article contributes to the fingerprint of a page that refers to it."""
+    # The card covers the front matter; topic names can change through other articles.
+    names = "/".join([t.name for t in article.topics])
+    return f"{article.slug}:{article.card}:{article.digest if full else ''}:{names}"
 
 
 class Fingerprinter:
-    """Hashes page contexts; shared values (an article, a term, a pagination) are hashed once."""
+    """Serialises and fingerprints pages; article tokens are computed once per build."""
 
-    def __init__(self, base: str, archive: Archive, archive_templates: set[str], body_templates: set[str]):
-        self.base = base  # templates + config + version
+    def __init__(self, base: str, archive: Archive | None, archive_templates: set[str],
+                 body_templates: set[str]):
+        self.base = base.encode()  # templates + config + version
+        self.archive = archive
         self.archive_templates = archive_templates  # templates that read the whole archive
         self.body_templates = body_templates  # templates that show article bodies
-        self.memos: dict[bool, dict[int, str]] = {True: {}, False: {}}
-        self.memo = self.memos[True]
-        self.full = True  # whether articles count with their body (see value)
-        self.keep: list = []  # memo keys are ids: keep the objects alive
-        self.fields: dict[type, tuple[str, ...]] = {}
-        self.archive_text = self.value(archive) if archive_templates else ""
+        self.tokens: dict[bool, dict[int, str]] = {True: {}, False: {}}  # id(article) -> token
+        self._everything: dict[bool, str] = {}
+        self.seen: list[Article] = []
+        self.data = io.BytesIO()
+        self.pickler = pickle.Pickler(self.data, protocol=pickle.HIGHEST_PROTOCOL)
+        self.pickler.fast = True  # no memo: equal values give equal bytes, shared or not
+        seen = self.seen
 
-    def page(self, page) -> str:
+        def article(value):
+            seen.append(value)
+            return article_ref, (value.slug,)
+
+        def archive_(value):
+            return archive_ref, ()
+
+        # A dispatch table is a C lookup: everything else is pickled without calling Python.
+        self.pickler.dispatch_table = {Article: article, Archive: archive_}
+
+    def page(self, page) -> PageRecord:
+        """The page's fingerprint, keys and stored plan."""
         # A listing shows titles and summaries, not bodies: a body edit must not
-        # re-render the hundreds of listing pages an article appears on.
-        self.full = page.template in self.body_templates
-        self.memo = self.memos[self.full]
-        # A template that reads the global ``archive`` depends on every article.
-        everything = self.archive_text if page.template in self.archive_templates else ""
-        text = "\x1f".join((self.base, page.kind, page.url, page.template, page.title,
-                            self.value(page.context), everything))
-        return hashlib.sha1(text.encode()).hexdigest()
+        # re-render the listing pages an article appears on.
+        full = page.template in self.body_templates
+        everything = page.template in self.archive_templates
+        seen, data = self.seen, self.data
+        seen.clear()
+        data.seek(0)
+        data.truncate()
+        self.pickler.dump(page)
+        plan = data.getvalue()
+        tokens = self.tokens[full]
+        parts = []
+        for article in seen:
+            token = tokens.get(id(article))
+            if token is None:
+                # Articles live as long as the build's archive, so their ids are stable.
+                token = tokens[id(article)] = article_token(article, full)
+            parts.append(token)
+        if everything:
+            parts.append(self.everything(full))
+        digest = hashlib.sha1(self.base)
+        digest.update(plan)
+        digest.update("\x1f".join(parts).encode())
+        keys = tuple(dict.fromkeys([a.slug for a in seen]))
+        return PageRecord(digest.hexdigest(), full, keys + ((EVERYTHING,) if everything else ()), plan)
 
-    def value(self, value) -> str:
-        kind = type(value)
-        if kind is str:
-            return f"{len(value)}:{value}"
-        if kind in SIMPLE:
-            return str(value)
-        key = id(value)
-        known = self.memo.get(key)
-        if known is not None:
-            return known
-        if kind is Article:
-            # The digest covers the source; topic names can change through other articles.
-            text = (value.digest if self.full else _card(value)) + "/".join(t.name for t in value.topics)
-        elif kind is tuple or kind is list:
-            text = "[" + ",".join([self.value(v) for v in value]) + "]"
-        elif kind is dict:
-            text = "{" + ",".join([f"{k}={self.value(v)}" for k, v in value.items()]) + "}"
-        elif dataclasses.is_dataclass(value):
-            names = self.fields.get(kind)
-            if names is None:
-                names = self.fields[kind] = tuple(f.name for f in dataclasses.fields(value))
-            text = kind.__name__ + "(" + ",".join([self.value(getattr(value, n)) for n in names]) + ")"
-        else:
-            text = repr(value)  # dates, paths
-        if len(text) > 80:
-            text = hashlib.sha1(text.encode()).hexdigest()
-        self.memo[key] = text
-        self.keep.append(value)
-        return text
+    def everything(self, full: bool) -> str:
+        """A hash of every article of the archive (for templates that read it all)."""
+        if full not in self._everything:
+            tokens = [article_token(a, full) for a in self.archive.articles]
+            self._everything[full] = hashlib.sha1("\x1f".join(tokens).encode()).hexdigest()
+        return self._everything[full]
 
 
-def _card(article: Article) -> str:
-    """A hash of everything about an article but its body (what listings can show)."""
-    fields = [getattr(article, f.name) for f in dataclasses.fields(article) if f.name not in ("body", "digest")]
-    return hashlib.sha1(repr(fields).encode()).hexdigest()
+class PlanReader(pickle.Unpickler):
+    """Reads a stored page plan back, article references resolved by ``articles[slug]``."""
+
+    def __init__(self, data: bytes, articles):
+        super().__init__(io.BytesIO(data))
+        self.articles = articles
+
+    def find_class(self, module, name):
+        if module == __name__ and name == "article_ref":
+            return self.articles.__getitem__
+        if module == __name__ and name == "archive_ref":
+            raise LookupError("this page reads the whole archive")
+        return super().find_class(module, name)
+
+
+def read_plan(data: bytes, articles):
+    return PlanReader(data, articles).load()

@@ -8,6 +8,7 @@ check and serve.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 from dataclasses import dataclass, field
 
 from builder.archive import Archive
@@ -74,6 +75,14 @@ def month_name(month: int) -> str:
     return calendar.month_name[month]
 
 
+def refresh(page: Page) -> Page:
+    """A page read back from the cache with its fields that copy an article's brought
+    up to date (builder.patch): an article page's title is its article's."""
+    if page.kind == "article" and page.title != page.context["article"].title:
+        return dataclasses.replace(page, title=page.context["article"].title)
+    return page
+
+
 def plan_pages(archive: Archive, urls: Urls, page_size: int, search: bool) -> list[Page]:
     """Every HTML page of the site, in a stable order."""
     pages: list[Page] = []
@@ -90,13 +99,15 @@ def plan_pages(archive: Archive, urls: Urls, page_size: int, search: bool) -> li
     for kind, terms, heading in (("country", archive.countries, "Countries"),
                                  ("topic", archive.topics, "Topics")):
         index_url = urls.countries() if kind == "country" else urls.topics()
-        add("terms", index_url, "terms.html", heading, terms=terms, term_kind=kind)
+        add("terms", index_url, "terms.html", heading, terms=tuple(t.summary for t in terms), term_kind=kind)
         for term in terms:
+            summary = term.summary
             for pagination in paginate(term.articles, page_size, lambda n, t=term: urls.term(t, n)):
-                add("term", pagination.url, "term.html", term.name, term=term, pagination=pagination)
-    add("archive", urls.archive(), "archive.html", "Archive", years=archive.years)
+                add("term", pagination.url, "term.html", term.name, term=summary, pagination=pagination)
+    add("archive", urls.archive(), "archive.html", "Archive", years=tuple(y.summary for y in archive.years),
+        count=len(archive.articles))
     for year in archive.years:
-        add("year", urls.year(year.year), "year.html", str(year.year), year=year)
+        add("year", urls.year(year.year), "year.html", str(year.year), year=year.summary)
         for month in year.months:
             add("month", urls.month(month.year, month.month), "month.html",
                 f"{month_name(month.month)} {month.year}", month=month)

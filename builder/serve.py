@@ -99,7 +99,6 @@ class LiveSite:
         self.config = config
         self.output = (options.out.resolve() if options.out else config.output_dir)
         self.cache = Cache.open(config.cache_dir, cache_key(config))
-        self.cache.in_memory = True
         self.condition = threading.Condition()
         self.epoch = 0
         self.building = False
@@ -123,6 +122,10 @@ class LiveSite:
         try:
             self.config = load_config(self.options.site, self.options.base_url)
             result = build(self.options, cache=self.cache)
+            if result.plan is None and self.last_result is not None:
+                # A no-op or patched rebuild keeps every page where it was: the last plan
+                # still lists them (what refresh_search needs).
+                result.plan = self.last_result.plan
             self.last_result = result
             changed = bool(result.written or result.removed)
             cause = f" after a change to {self.changed_path}" if self.changed_path else ""
@@ -162,10 +165,14 @@ class LiveSite:
     def refresh_search(self) -> None:
         """Re-index after a rebuild, unless more changes are already waiting."""
         self.search_pending = False
-        if self.last_result is None or self.last_result.plan is None:
+        if self.last_result is None:
             return
         started = time.perf_counter()
         try:
+            if self.last_result.plan is None:  # the first build was a no-op or a patch: plan the site
+                with self.output_changing():
+                    plan = build(replace(self.options, incremental=False), cache=self.cache).plan
+                self.last_result.plan = plan
             count = refresh_search(self.last_result, self.cache, self.output_changing())
             self.last_indexed = time.monotonic()
             self.log(f"search index refreshed in {time.perf_counter() - started:.2f}s ({count} files changed)")

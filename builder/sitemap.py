@@ -64,6 +64,9 @@ class _LastModified:
 
     def __init__(self, archive: Archive):
         self.archive = archive
+        # Pages carry summaries of terms and years; their articles are in the archive.
+        self.terms = {(t.kind, t.slug): t for t in archive.countries + archive.topics}
+        self.years = {y.year: y for y in archive.years}
         self._running: dict[int, list[dt.datetime]] = {}  # id(listing) -> running latest
 
     def of(self, page: Page) -> dt.datetime | None:
@@ -71,17 +74,19 @@ class _LastModified:
         if page.kind == "article":
             return context["article"].last_modified
         if page.kind in ("home", "term"):
-            listing = context["term"].articles if page.kind == "term" else self.archive.articles
+            listing = (self.terms[(context["term"].kind, context["term"].slug)].articles
+                       if page.kind == "term" else self.archive.articles)
             pagination = context["pagination"]
             end = pagination.offset + len(pagination.items)
             return self._running_latest(listing)[end - 1] if end else None
         if page.kind == "terms":
-            return _latest(term.articles and self._running_latest(term.articles)[-1]
-                           for term in context["terms"])
+            terms = [self.terms[(t.kind, t.slug)] for t in context["terms"]]
+            return _latest(term.articles and self._running_latest(term.articles)[-1] for term in terms)
         if page.kind == "archive":
             return _latest(a.last_modified for a in self.archive.articles)
         if page.kind == "year":
-            return _latest(a.last_modified for m in context["year"].months for a in m.articles)
+            year = self.years[context["year"].year]
+            return _latest(a.last_modified for m in year.months for a in m.articles)
         if page.kind == "month":
             return _latest(a.last_modified for a in context["month"].articles)
         return None  # a page kind this module does not know: no lastmod rather than a wrong one

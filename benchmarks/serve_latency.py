@@ -33,6 +33,7 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=10000)
     parser.add_argument("--edits", type=int, default=7)
     parser.add_argument("--work", type=Path)
+    parser.add_argument("--log", type=Path, help="write the server's log here")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="builder-latency-"))
     site = work / f"site{args.articles}"
@@ -50,7 +51,9 @@ def main() -> int:
                 origin = match.group(1)
                 break
         assert origin, "server did not start"
-        threading.Thread(target=lambda: [None for _ in server.stderr], daemon=True).start()
+        log = open(args.log, "w", encoding="utf-8") if args.log else None
+        threading.Thread(target=lambda: [log and (log.write(line), log.flush()) for line in server.stderr],
+                         daemon=True).start()
         article = sorted((site / "content").rglob("*.md"))[args.articles // 2]
         original = article.read_text(encoding="utf-8")
 
@@ -77,11 +80,14 @@ def main() -> int:
             return answer["at"] - start
 
         body, title = [], []
+        current = original
         for run in range(args.edits):
-            body.append(timed_edit(original + f"\nLatency edit {run}.\n"))
+            # Each edit changes one thing: the body (the title as it is), then the title.
+            current += f"\nLatency edit {run}.\n"
+            body.append(timed_edit(current))
             time.sleep(0.3)
-            retitled = re.sub(r"^title: .*$", f'title: "Latency title {run}"', original, count=1, flags=re.M)
-            title.append(timed_edit(retitled))
+            current = re.sub(r"^title: .*$", f'title: "Latency title {run}"', current, count=1, flags=re.M)
+            title.append(timed_edit(current))
             time.sleep(0.3)
         article.write_text(original, encoding="utf-8")
         print(f"{args.articles:,} articles, {args.edits} edits each, file write to reload signal:")

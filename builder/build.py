@@ -24,7 +24,7 @@ from builder.content import Content, SourceFile, collect, find_sources, load_art
 from builder.feeds import plan_feeds
 from builder.fingerprints import Fingerprinter
 from builder.hosting import hosting_notes
-from builder.output import MARKER, check_output_folder, list_files, start_staging, transaction
+from builder.output import MARKER, check_output_folder, scan, start_staging, touched, transaction, unchanged
 from builder.pages import Page, plan_pages
 from builder.patch import PatchRefused, patch
 from builder.problems import Problem, raise_if_any
@@ -69,6 +69,7 @@ class BuildResult:
     plan: tuple | None = None  # (config, pages) of a written build, for refresh_search
     rendered: int = 0  # pages whose fingerprint changed (rendered and compared with the output)
     patched: bool = False  # only the pages an edit reaches were rebuilt (builder.patch)
+    full_because: str = ""  # why a rebuild could not be patched (serve logs it)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -175,9 +176,10 @@ def input_signature(config: SiteConfig, options: BuildOptions, sources: list[Sou
 
     When the second and the output's file list match the last build's, there is
     nothing to do; when only the first does, the edit may be patched in."""
+    # Whether this build indexes for search is not an input: the state's index key
+    # tells whether the index on disk is current (see _build).
     digest = hashlib.sha256(repr((__version__, config.fingerprint(), templates, options.drafts,
-                                  options.search and config.search.enabled, options.index_search,
-                                  str(output))).encode())
+                                  options.search and config.search.enabled, str(output))).encode())
     for name, path in sorted(site_static.items()):
         info = path.stat()
         digest.update(f"static/{name}\0{info.st_size},{info.st_mtime_ns}\n".encode())
@@ -196,16 +198,32 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
         site_static = _site_static(config)
         inputs, signature = input_signature(config, options, sources, output, templates, site_static)
         state = cache.state
-        existing = list_files(output) if options.write else set()
+        existing, folders = set(), {}
+        if options.write:
+            # Listing 13,000 output files takes longer than checking 2,600 folder times.
+            if unchanged(output, state.get("folders")):
+                existing, folders = state["files"], state["folders"]
+            else:
+                existing, folders = scan(output)
+        stale_index = options.search and config.search.enabled and options.index_search \
+            and not state.get("index_key")
         if options.write and options.incremental and state.get("signature") == signature \
-                and existing == state.get("files"):
+                and existing == state.get("files") and not stale_index:
+            if folders != state.get("folders"):
+                cache.save_state(dict(state, folders=folders))
             result.articles, result.pages, result.drafts_left_out = state["counts"]
             result.unchanged, result.output = len(state["files"]), output
             return result
-    if options.write and options.incremental and state.get("inputs") == inputs \
-            and existing == state.get("files"):
+    if options.write and not state:
+        result.full_because = "no earlier build in the cache"
+    elif options.write and state.get("inputs") != inputs:
+        result.full_because = "settings, templates or static files changed"
+    elif options.write and existing != state.get("files"):
+        result.full_because = "the output folder changed"
+    elif options.write and options.incremental:
         with timer.step("patch"):
-            patched = _try_patch(options, config, output, cache, sources, signature, templates, result)
+            patched = _try_patch(options, config, output, cache, sources, signature, templates, folders,
+                                 result)
         if patched:
             return result
     with timer.step("content"):
@@ -222,7 +240,7 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
         pages = plan_pages(archive, urls, config.page_size, search)
         pages += plan_feeds(archive, urls, config.feeds.size)
         pages += plan_sitemap(pages, archive, urls)
-        env = make_environment(config.template_dirs)
+        env = make_environment(config.template_dirs, cache.compiled)
         # Compiling and analysing every template costs a third of a second: when they are
         # the ones the last successful build used, what it learned still holds.
         template_facts = state.get("template_facts")
@@ -271,10 +289,14 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
         result.unchanged = len(pages) + len(extra) - len(changed) + index.unchanged
         result.output = output
         result.plan = (config, pages)
-        files = (existing - set(removed)) | set(changed) | set(index.changed) | {MARKER}
+        if changed or removed or index.changed or folders != state.get("folders"):
+            files, folders = scan(output)
+        else:
+            files = existing
         indexed_changed = search and any(pages[i].indexed and pages[i].output in changed for i in todo)
         cache.save(records, {page.output: fingerprints[i] for i, page in enumerate(pages)},
-                   {"signature": signature, "inputs": inputs, "files": files, "archive_memo": memo,
+                   {"signature": signature, "inputs": inputs, "files": files, "folders": folders,
+                    "archive_memo": memo,
                     "index_key": index_key if options.index_search else
                     (None if indexed_changed else state.get("index_key")),
                     "template_facts": template_facts, "topics": _canonical_topics(archive),
@@ -287,18 +309,22 @@ def _canonical_topics(archive: Archive) -> dict:
     return {t.key: t for a in archive.articles for t in a.topics}
 
 
-def _try_patch(options, config, output, cache, sources, signature, templates, result) -> bool:
+def _try_patch(options, config, output, cache, sources, signature, templates, folders, result) -> bool:
     """Rebuild only the pages an article edit reaches (builder.patch); False when the
     full pipeline must run instead."""
     state = cache.state
     facts = state.get("template_facts")
     search = options.search and config.search.enabled
-    if facts is None or facts[0] != templates or "topics" not in state or (search and options.index_search):
+    if facts is None or facts[0] != templates or "topics" not in state:
+        result.full_because = "templates changed"
+        return False
+    if search and options.index_search:
+        result.full_because = "the search index is rebuilt"
         return False  # a build that indexes pages for search goes the whole way
 
     def make_renderer():
         urls = Urls(config.base_path, config.origin)
-        env = make_environment(config.template_dirs)
+        env = make_environment(config.template_dirs, cache.compiled)
         assets = static_files(config.template_dirs)
         return Renderer(env, site_globals(config, None, urls, assets), config.template_dirs)
 
@@ -306,10 +332,11 @@ def _try_patch(options, config, output, cache, sources, signature, templates, re
     try:
         done = patch(sources, ParseSettings.from_config(config), cache, output, make_renderer, base,
                      facts, state["topics"])
-    except PatchRefused:
+    except PatchRefused as refused:
+        result.full_because = str(refused)
         return False
     indexed_changed = search and done.indexed_changed
-    new_state = dict(state, signature=signature)
+    new_state = dict(state, signature=signature, folders=touched(output, folders, done.changed))
     if indexed_changed:
         new_state["index_key"] = None  # the index no longer matches the pages
     cache.save(done.articles, done.pages, new_state, complete=False)
@@ -345,7 +372,7 @@ def refresh_search(result: "BuildResult", cache: Cache, guard=None) -> int:
     """
     config, pages = result.plan
     output = result.output
-    existing = list_files(output)
+    existing, _ = scan(output)
     staging = start_staging(output)
     with transaction(staging) as apply:
         index = index_site(config, pages, staging, existing)
@@ -353,9 +380,9 @@ def refresh_search(result: "BuildResult", cache: Cache, guard=None) -> int:
             apply(sorted(index.changed), index.removed)
     state = dict(cache.state)
     if "files" in state:
-        state["files"] = (set(state["files"]) - set(index.removed)) | set(index.changed)
+        state["files"], state["folders"] = scan(output)
         state["index_key"] = search_index_key(config, pages)
-        cache.state = state
+        cache.save_state(state)
     return len(index.changed) + len(index.removed)
 
 

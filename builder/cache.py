@@ -97,6 +97,15 @@ class Cache:
     # Kept as a name of its own: articles refer to their body through it.
     bodies = database
 
+    @property
+    def compiled(self) -> Path | None:
+        """Folder for compiled templates (none for a throwaway cache)."""
+        if self.temporary:
+            return None
+        folder = self.folder / "templates"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     def store(self) -> "Store":
         return Store.at(self.database)
 
@@ -187,17 +196,22 @@ class Cache:
                      if self.pages.get(output) != record.fingerprint}
         gone_pages = [output for output in self.pages if output not in pages] if complete else []
         store.write(changed, gone, new_pages, gone_pages)
-        if gone or any(path in old and old[path].article.digest != record.article.digest
-                       for path, record in changed):
-            merged = articles if complete else {**old, **articles}
-            store.keep_bodies({record.article.digest for record in merged.values()})
-        self._write_state(state)
         if complete:
+            if gone or any(path in old and old[path].article.digest != record.article.digest
+                           for path, record in changed):
+                store.keep_bodies({record.article.digest for record in articles.values()})
             self.articles = dict(articles)
             self.pages = {output: record.fingerprint for output, record in pages.items()}
-        else:
+            self._records_loaded = True
+        elif self._records_loaded:  # what is in memory is the whole cache: keep it so
             self.articles.update(articles)
             self.pages.update((output, record.fingerprint) for output, record in pages.items())
+            if any(path in old and old[path].article.digest != record.article.digest
+                   for path, record in changed):
+                store.keep_bodies({record.article.digest for record in self.articles.values()})
+        # Otherwise the rows are read when a build needs them all; a replaced body
+        # stays in the database until a full build prunes it.
+        self._write_state(state)
         self.state = state
 
     def save_state(self, state: dict) -> None:

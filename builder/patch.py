@@ -127,7 +127,8 @@ def patch(sources: list[SourceFile], settings: ParseSettings, cache: Cache, outp
             for page in todo:
                 data = renderer.render(page)
                 if data is None:
-                    raise PatchRefused("a template failed")  # the full build reports it
+                    problem = next(iter(renderer.problems.values()), "")
+                    raise PatchRefused(f"a template failed ({problem})")  # the full build reports it
                 if staging.write(page.output, data):
                     written.append(page.output)
             apply(sorted(written), [])

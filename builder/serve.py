@@ -129,8 +129,9 @@ class LiveSite:
             self.last_result = result
             changed = bool(result.written or result.removed)
             cause = f" after a change to {self.changed_path}" if self.changed_path else ""
+            how = f" (whole site: {result.full_because})" if result.full_because else ""
             self.log(f"rebuilt in {time.perf_counter() - started:.2f}s{cause}: "
-                     f"{result.written} written, {result.removed} removed")
+                     f"{result.written} written, {result.removed} removed{how}")
             for note in result.notes:
                 self.log(f"note: {note}")
         except BuildFailed as failed:

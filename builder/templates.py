@@ -17,9 +17,14 @@ from builder.problems import Problem
 STATIC_FOLDER = "static"
 
 
-def make_environment(template_dirs: tuple[Path, ...]) -> jinja2.Environment:
-    """Autoescaping Jinja environment; a site's own templates shadow the theme's."""
+def make_environment(template_dirs: tuple[Path, ...], compiled: Path | None = None) -> jinja2.Environment:
+    """Autoescaping Jinja environment; a site's own templates shadow the theme's.
+
+    ``compiled``: a folder where compiled templates are kept between builds
+    (Jinja checks each against its source), so a rebuild does not compile them again.
+    """
     env = jinja2.Environment(
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
         autoescape=True,  # every template, HTML and XML alike
         undefined=jinja2.StrictUndefined,

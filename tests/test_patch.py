@@ -169,3 +169,28 @@ def test_a_build_that_indexes_search_runs_the_whole_way(make_site, tmp_path):
                                                topics="[Trade]", body="Searchable new words."))
     summary = run_cli("build", "--site", str(site), check=True).stdout
     assert not patched(summary) and " search " in summary, summary
+
+
+def test_many_patches_in_one_process_as_serve_makes_them(make_site, tmp_path):
+    """serve keeps one Cache across rebuilds: patch after patch must stay patches and right
+    (a partial view of the cache once pruned every other article's body)."""
+    from builder.build import BuildOptions, build as build_site, cache_key
+    from builder.cache import Cache
+    from builder.config import load_config
+
+    site = make_site(SITE)
+    build(site)  # the cache on disk comes from another process, as when serve starts
+    options = BuildOptions(site=site, search=False, index_search=False)
+    config = load_config(site, None)
+    cache = Cache.open(config.cache_dir, cache_key(config))
+    try:
+        for round_, name in enumerate(["a", "a", "b", "c", "d", "b"]):
+            text = (site / f"content/{name}.md").read_text()
+            (site / f"content/{name}.md").write_text(text + f"\nEdit {round_}.\n")
+            result = build_site(options, cache=cache)
+            assert result.patched, (round_, result.full_because)
+        cache.load_records()
+        assert {r.article.digest for r in cache.articles.values()} <= cache.body_digests()
+    finally:
+        cache.close()
+    assert_same_as_cold(site, tmp_path)

@@ -24,7 +24,8 @@ from builder.content import Content, SourceFile, collect, find_sources, load_art
 from builder.feeds import plan_feeds
 from builder.fingerprints import Fingerprinter
 from builder.hosting import hosting_notes
-from builder.output import MARKER, check_output_folder, scan, start_staging, touched, transaction, unchanged
+from builder.output import (MARKER, check_output_folder, scan, snapshot, start_staging, touched,
+                            transaction, unchanged)
 from builder.pages import Page, plan_pages
 from builder.patch import PatchRefused, patch
 from builder.problems import Problem, raise_if_any
@@ -161,7 +162,7 @@ def build(options: BuildOptions, progress=None, cache: Cache | None = None) -> B
     try:
         _build(options, config, output, cache, jobs, result, timer)
         if options.write and own_cache:  # once per build command, not on each of serve's rebuilds
-            result.notes += hosting_notes(config, output)
+            result.notes += hosting_notes(config, output, cache.state.get("files"))
         return result
     finally:
         result.notes += cache.notes
@@ -255,18 +256,14 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
 
     assets = static_files(config.template_dirs)
     renderer = Renderer(env, site_globals(config, archive, urls, assets), config.template_dirs)
-    with timer.step("plan"):
-        base = "|".join((__version__, config.fingerprint(), templates))
-        fingerprinter = Fingerprinter(base, archive, template_facts[1], template_facts[2])
-        fingerprints = [fingerprinter.page(page) for page in pages]
-        todo = [i for i, page in enumerate(pages)
-                if not options.write or cache.pages.get(page.output) != fingerprints[i].fingerprint
-                or page.output not in existing]
+    base = "|".join((__version__, config.fingerprint(), templates))
+    fingerprinter = Fingerprinter(base, archive, template_facts[1], template_facts[2]) if options.write else None
     staging = start_staging(output) if options.write else None
     with transaction(staging) as apply:
         with timer.step("render"):
-            changed = _render(pages, todo, renderer, staging, jobs)
-            result.rendered = len(todo)
+            changed, records_of, rendered = _render(pages, renderer, staging, jobs, fingerprinter,
+                                                    cache.pages, existing)
+            result.rendered = len(rendered)
             extra = {f"static/{name}": path for name, path in assets.items()}
             extra.update(site_static)
             if staging:
@@ -290,17 +287,19 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
         result.output = output
         result.plan = (config, pages)
         if changed or removed or index.changed or folders != state.get("folders"):
-            files, folders = scan(output)
+            files = (existing - set(removed)) | set(changed) | set(index.changed) | {MARKER}
+            folders = snapshot(output, files)
         else:
             files = existing
-        indexed_changed = search and any(pages[i].indexed and pages[i].output in changed for i in todo)
-        cache.save(records, {page.output: fingerprints[i] for i, page in enumerate(pages)},
-                   {"signature": signature, "inputs": inputs, "files": files, "folders": folders,
-                    "archive_memo": memo,
-                    "index_key": index_key if options.index_search else
-                    (None if indexed_changed else state.get("index_key")),
-                    "template_facts": template_facts, "topics": _canonical_topics(archive),
-                    "counts": (result.articles, result.pages, result.drafts_left_out)})
+        indexed_changed = search and any(pages[i].indexed and pages[i].output in changed for i in rendered)
+        with timer.step("save"):
+            cache.save(records, records_of,
+                       {"signature": signature, "inputs": inputs, "files": files, "folders": folders,
+                        "archive_memo": memo,
+                        "index_key": index_key if options.index_search else
+                        (None if indexed_changed else state.get("index_key")),
+                        "template_facts": template_facts, "topics": _canonical_topics(archive),
+                        "counts": (result.articles, result.pages, result.drafts_left_out)})
     return result
 
 
@@ -386,21 +385,41 @@ def refresh_search(result: "BuildResult", cache: Cache, guard=None) -> int:
     return len(index.changed) + len(index.removed)
 
 
-def _render(pages: list[Page], todo: list[int], renderer: Renderer, staging, jobs: int) -> list[str]:
-    """Render the pages numbered in ``todo`` (in worker processes when many); return changed outputs."""
+def _render(pages: list[Page], renderer: Renderer, staging, jobs: int, fingerprinter: Fingerprinter | None,
+            known: dict[str, str], existing: set[str]) -> tuple[list[str], dict, list[int]]:
+    """Fingerprint every page and render those whose fingerprint changed or whose file is
+    missing, in worker processes when many (both steps are per page, so both spread).
+
+    Returns the changed output files, each page's PageRecord (or only its fingerprint
+    when the cache has it already) and the numbers of the rendered pages. Without a
+    fingerprinter (``check``), every page is rendered and nothing is returned for the cache.
+    """
     def render_chunk(chunk: list[int]):
         results = []
         for index in chunk:
-            data = renderer.render(pages[index])
-            if data is not None and staging is not None and staging.write(pages[index].output, data):
-                results.append(pages[index].output)
+            page = pages[index]
+            record = fingerprinter.page(page) if fingerprinter else None
+            if record is not None and known.get(page.output) == record.fingerprint and page.output in existing:
+                results.append((index, record.fingerprint, False))
+                continue
+            data = renderer.render(page)
+            written = data is not None and staging is not None and staging.write(page.output, data)
+            results.append((index, record, written))
         return results + list(renderer.problems.values())
 
-    outcome = workers.run(render_chunk, todo, jobs)
+    outcome = workers.run(render_chunk, list(range(len(pages))), jobs)
     # One broken template line is one problem, however many pages (and workers) hit it.
     problems = {(p.path, p.line, p.message.split(":", 1)[-1]): p for p in outcome if isinstance(p, Problem)}
     raise_if_any(list(problems.values()))
-    return [item for item in outcome if isinstance(item, str)]
+    changed, records, rendered = [], {}, []
+    for index, record, written in (item for item in outcome if not isinstance(item, Problem)):
+        if written:
+            changed.append(pages[index].output)
+        if not isinstance(record, str):
+            rendered.append(index)
+        if record is not None:
+            records[pages[index].output] = record
+    return changed, records, rendered
 
 
 def _site_static(config: SiteConfig) -> dict[str, Path]:

@@ -176,12 +176,14 @@ class Cache:
         except Exception as error:  # a damaged file, or a row that does not unpickle: start cold
             self._discard(error)
 
-    def save(self, articles: dict[str, ArticleRecord], pages: dict[str, PageRecord], state: dict,
+    def save(self, articles: dict[str, ArticleRecord], pages: dict[str, "PageRecord | str"], state: dict,
              complete: bool = True) -> None:
         """Write what changed since the last save: article rows, page rows, then the state.
 
-        ``complete``: ``articles`` and ``pages`` are everything the site has (rows
-        missing from them are deleted); otherwise they are the rows to update.
+        ``pages`` maps output paths to PageRecords, or to the fingerprint alone for a
+        page whose row is known to be current. ``complete``: ``articles`` and ``pages``
+        are everything the site has (rows missing from them are deleted); otherwise
+        they are the rows to update.
         """
         if self.temporary:
             return
@@ -193,7 +195,7 @@ class Cache:
                    if old.get(path) is not record and old.get(path) != record]
         gone = [path for path in old if path not in articles] if complete else []
         new_pages = {output: record for output, record in pages.items()
-                     if self.pages.get(output) != record.fingerprint}
+                     if not isinstance(record, str) and self.pages.get(output) != record.fingerprint}
         gone_pages = [output for output in self.pages if output not in pages] if complete else []
         store.write(changed, gone, new_pages, gone_pages)
         if complete:
@@ -201,11 +203,11 @@ class Cache:
                            for path, record in changed):
                 store.keep_bodies({record.article.digest for record in articles.values()})
             self.articles = dict(articles)
-            self.pages = {output: record.fingerprint for output, record in pages.items()}
+            self.pages = {output: _fingerprint(record) for output, record in pages.items()}
             self._records_loaded = True
         elif self._records_loaded:  # what is in memory is the whole cache: keep it so
             self.articles.update(articles)
-            self.pages.update((output, record.fingerprint) for output, record in pages.items())
+            self.pages.update((output, _fingerprint(record)) for output, record in pages.items())
             if any(path in old and old[path].article.digest != record.article.digest
                    for path, record in changed):
                 store.keep_bodies({record.article.digest for record in self.articles.values()})
@@ -242,6 +244,10 @@ class Cache:
         Store.close_all(self.database)
         if self.temporary:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _fingerprint(record: "PageRecord | str") -> str:
+    return record if isinstance(record, str) else record.fingerprint
 
 
 class Store:

@@ -16,10 +16,24 @@ PAGES_SIZE_LIMIT = 1024 ** 3  # bytes: "published GitHub Pages sites may be no l
 WARN_AT = 0.8  # share of the limit from which the build warns
 
 
-def hosting_notes(config: SiteConfig, output: Path) -> list[str]:
-    """Notes for the build summary (empty when there is nothing to say)."""
-    note = size_note(folder_size(output))
+def hosting_notes(config: SiteConfig, output: Path, files: set[str] | None = None) -> list[str]:
+    """Notes for the build summary (empty when there is nothing to say).
+
+    ``files``: the output's files when the build knows them (no need to list the folder again).
+    """
+    note = size_note(folder_size(output) if files is None else files_size(output, files))
     return [note] if note else []
+
+
+def files_size(folder: Path, files: set[str]) -> int:
+    """Bytes in the given files under ``folder`` (missing ones count nothing)."""
+    root, total = str(folder) + os.sep, 0
+    for name in files:
+        try:
+            total += os.stat(root + name).st_size
+        except OSError:
+            pass
+    return total
 
 
 def relative_urls_note(config: SiteConfig) -> str:

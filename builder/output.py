@@ -51,6 +51,18 @@ def scan(folder: Path) -> tuple[set[str], dict[str, int]]:
     return found, folders
 
 
+def snapshot(folder: Path, files: set[str]) -> dict[str, int]:
+    """The folder times ``scan`` would give for an output known to hold exactly ``files``
+    (after a build applied its changes: reading 2,600 folder times, not listing 13,000 files)."""
+    folders = {""}
+    for name in files:
+        parts = name.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            folders.add("/".join(parts[:depth]) + "/")
+    root = str(folder) + "/"
+    return {relative: os.stat(root + relative).st_mtime_ns for relative in folders}
+
+
 def unchanged(folder: Path, folders: dict[str, int] | None) -> bool:
     """True when every folder ``scan`` saw is still there with the same mtime: no file or
     folder was added, removed or renamed in any of them since."""

@@ -22,21 +22,30 @@ class Pagination:
     number: int  # 1-based
     total: int  # number of pages
     items: tuple  # the articles on this page
-    urls: tuple[str, ...]  # URL of every page of the listing, first to last
+    first_url: str  # URL of the listing's first page (the others follow from it)
     item_count: int  # articles in the whole listing
     offset: int  # index of this page's first item in the whole listing
 
+    def url_of(self, number: int) -> str:
+        """URL of page ``number`` of this listing."""
+        return Urls.paged(self.first_url, number)
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """URL of every page of the listing, first to last."""
+        return tuple(self.url_of(n) for n in range(1, self.total + 1))
+
     @property
     def previous(self) -> str:
-        return self.urls[self.number - 2] if self.number > 1 else ""
+        return self.url_of(self.number - 1) if self.number > 1 else ""
 
     @property
     def next(self) -> str:
-        return self.urls[self.number] if self.number < self.total else ""
+        return self.url_of(self.number + 1) if self.number < self.total else ""
 
     @property
     def url(self) -> str:
-        return self.urls[self.number - 1]
+        return self.url_of(self.number)
 
     def window(self, size: int = 2) -> list[tuple[int, str]]:
         """Page numbers to link around this one (first and last always; 0 for a gap)."""
@@ -45,7 +54,7 @@ class Pagination:
         for number in sorted(n for n in wanted if 1 <= n <= self.total):
             if shown and number - shown[-1][0] > 1:
                 shown.append((0, ""))
-            shown.append((number, self.urls[number - 1]))
+            shown.append((number, self.url_of(number)))
         return shown
 
 
@@ -62,11 +71,13 @@ class Page:
     indexed: bool = False  # goes into the search index
 
 
-def paginate(items: tuple, size: int, url_of) -> list[Pagination]:
-    """Split ``items`` into pages; ``url_of(n)`` gives page n's URL. Always one page at least."""
+def paginate(items: tuple, size: int, first_url: str) -> list[Pagination]:
+    """Split ``items`` into pages of a listing whose first page is at ``first_url``.
+    Always one page at least."""
     total = max(1, -(-len(items) // size))
-    urls = tuple(url_of(n) for n in range(1, total + 1))
-    return [Pagination(number=n, total=total, items=items[(n - 1) * size: n * size], urls=urls,
+    # Each page keeps only the first URL: with every URL, a 500-page listing stored
+    # 250,000 of them in the cache (each page's plan) and hashed them all.
+    return [Pagination(number=n, total=total, items=items[(n - 1) * size: n * size], first_url=first_url,
                        item_count=len(items), offset=(n - 1) * size)
             for n in range(1, total + 1)]
 
@@ -91,7 +102,7 @@ def plan_pages(archive: Archive, urls: Urls, page_size: int, search: bool) -> li
         pages.append(Page(kind=kind, url=url, output=urls.output_path(url), template=template,
                           title=title, context=context, indexed=indexed))
 
-    for pagination in paginate(archive.articles, page_size, urls.home):
+    for pagination in paginate(archive.articles, page_size, urls.home()):
         add("home", pagination.url, "home.html", "Latest", pagination=pagination)
     for article in archive.articles:
         add("article", urls.article(article), "article.html", article.title, indexed=True,
@@ -102,7 +113,7 @@ def plan_pages(archive: Archive, urls: Urls, page_size: int, search: bool) -> li
         add("terms", index_url, "terms.html", heading, terms=tuple(t.summary for t in terms), term_kind=kind)
         for term in terms:
             summary = term.summary
-            for pagination in paginate(term.articles, page_size, lambda n, t=term: urls.term(t, n)):
+            for pagination in paginate(term.articles, page_size, urls.term(term)):
                 add("term", pagination.url, "term.html", term.name, term=summary, pagination=pagination)
     add("archive", urls.archive(), "archive.html", "Archive", years=tuple(y.summary for y in archive.years),
         count=len(archive.articles))

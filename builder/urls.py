@@ -95,6 +95,11 @@ class Urls:
     def _page_suffix(folder: str, page: int) -> str:
         return folder if page <= 1 else f"{folder}page/{page}/"
 
+    @staticmethod
+    def paged(first: str, page: int) -> str:
+        """Page ``page`` of a listing whose first page is ``first``."""
+        return Urls._page_suffix(first, page)
+
     def output_path(self, url: str) -> str:
         """The file (relative to the output folder) that serves ``url``."""
         relative = url[len(self.base_path):] if url.startswith(self.base_path) else url.lstrip("/")

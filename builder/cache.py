@@ -1,6 +1,7 @@
 """Cache: what earlier builds learned, so a rebuild redoes only what changed.
 
-Two files under the cache folder (``.cache/`` by default):
+Under the cache folder (``.cache/`` by default), besides compiled templates
+(``templates/``, kept by Jinja), two files:
 
 - ``state.pickle`` (small): the last successful build's input signature,
   output file list and counts — all a no-op rebuild reads — plus what the

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import dataclasses
 import hashlib
 import time
@@ -160,7 +161,8 @@ def build(options: BuildOptions, progress=None, cache: Cache | None = None) -> B
         else:
             cache = Cache.throwaway(cache_key(config))
     try:
-        _build(options, config, output, cache, jobs, result, timer)
+        with _collector_paused():
+            _build(options, config, output, cache, jobs, result, timer)
         if options.write and own_cache:  # once per build command, not on each of serve's rebuilds
             result.notes += hosting_notes(config, output, cache.state.get("files"))
         return result
@@ -169,6 +171,26 @@ def build(options: BuildOptions, progress=None, cache: Cache | None = None) -> B
         cache.notes.clear()
         if own_cache:
             cache.close()
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause Python's cycle collector for a build.
+
+    A build allocates millions of objects that live until it ends (articles, the
+    archive, pages) and makes almost no reference cycles; the collector would scan
+    them again and again as they pile up — a third of the time at 100,000 articles.
+    Whatever cycles a build leaves are collected when the collector runs again after
+    it (serve's next idle moment, or the process exit).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def input_signature(config: SiteConfig, options: BuildOptions, sources: list[SourceFile],

@@ -1,8 +1,12 @@
 """The build pipeline, top to bottom:
 
-    load_config → load_content → build_archive → plan_pages → render → stage → index → swap
+    load_config → scan → load_content → build_archive → plan_pages
+                → fingerprint and render (workers) → stage → index → swap → save
 
-``check`` runs the same steps without staging or swapping anything.
+``scan`` may end a build early: when no input changed there is nothing to do,
+and when only articles changed without changing the archive's shape, only the
+pages that show them are rebuilt (builder.patch). ``check`` runs the full
+pipeline without staging or swapping anything.
 """
 
 from __future__ import annotations
@@ -352,7 +356,7 @@ def _try_patch(options, config, output, cache, sources, signature, templates, fo
     base = "|".join((__version__, config.fingerprint(), templates))
     try:
         done = patch(sources, ParseSettings.from_config(config), cache, output, make_renderer, base,
-                     facts, state["topics"])
+                     facts, state["topics"], options.drafts)
     except PatchRefused as refused:
         result.full_because = str(refused)
         return False

@@ -332,14 +332,18 @@ class Store:
         return {path: ArticleRecord(*loads(record)) for path, record in
                 self.connection.execute("SELECT path, record FROM articles")}
 
-    def articles_by_slug(self, slugs: list[str]) -> dict[str, ArticleRecord]:
+    def articles_by_slug(self, slugs: list[str], drafts: bool) -> dict[str, ArticleRecord]:
+        """The articles with these slugs (drafts only when ``drafts``: a draft left out
+        of the site may share its slug with a published article)."""
         found = {}
         for start in range(0, len(slugs), 500):
             part = slugs[start:start + 500]
             marks = ",".join("?" * len(part))
             for slug, record in self.connection.execute(
                     f"SELECT slug, record FROM articles WHERE slug IN ({marks})", part):
-                found[slug] = ArticleRecord(*pickle.loads(record))
+                record = ArticleRecord(*pickle.loads(record))
+                if drafts or not record.article.draft:
+                    found[slug] = record
         return found
 
     def stats(self) -> dict[str, tuple[int, int]]:

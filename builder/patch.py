@@ -45,7 +45,7 @@ def shape(article: Article) -> tuple:
             tuple((r.slug, r.title, r.url) for r in article.related))
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Patch:
     """What a patch did (for the build summary)."""
 
@@ -57,7 +57,7 @@ class Patch:
 
 
 def patch(sources: list[SourceFile], settings: ParseSettings, cache: Cache, output, make_renderer,
-          base: str, template_facts, canonical_topics: dict) -> Patch:
+          base: str, template_facts, canonical_topics: dict, drafts: bool) -> Patch:
     """Rebuild the pages reached by the changed sources; raise PatchRefused when it cannot."""
     store = cache.checked_store()
     if store is None:
@@ -88,11 +88,12 @@ def patch(sources: list[SourceFile], settings: ParseSettings, cache: Cache, outp
         bodies.append((article.digest, article.body))
         article = dataclasses.replace(article, body=BodyRef(cache.bodies, article.digest))
         records[source.path] = ArticleRecord(source.stat, sha, article)
+        if article.draft and not drafts:
+            continue  # in no page (and its slug may be a published article's)
         if article.card != before.article.card:
             cards.add(article.slug)
         if article.digest != before.article.digest:
             texts.add(article.slug)
-    # Pages refer only to articles of the archive: a draft left out is in none of them.
     reached: dict[str, str] = {}  # output -> stored fingerprint
     needed: set[str] = set()
     for output_path, full, keys, fingerprint in store.pages_with(sorted(cards | texts) + [EVERYTHING]):
@@ -102,8 +103,10 @@ def patch(sources: list[SourceFile], settings: ParseSettings, cache: Cache, outp
             reached[output_path] = fingerprint
             needed.update(keys)
 
-    fresh = {record.article.slug: record.article for record in records.values()}
-    found = {slug: record.article for slug, record in store.articles_by_slug(sorted(needed - set(fresh))).items()}
+    fresh = {record.article.slug: record.article for record in records.values()
+             if drafts or not record.article.draft}
+    found = {slug: record.article for slug, record in
+             store.articles_by_slug(sorted(needed - set(fresh)), drafts).items()}
     articles = {slug: _canonical(article, canonical_topics) for slug, article in {**found, **fresh}.items()}
     plans = store.plans(sorted(reached))
 

@@ -194,3 +194,19 @@ def test_many_patches_in_one_process_as_serve_makes_them(make_site, tmp_path):
     finally:
         cache.close()
     assert_same_as_cold(site, tmp_path)
+
+
+def test_a_draft_sharing_a_published_slug_never_shows(make_site, tmp_path):
+    """A draft left out may carry a published article's slug; a patch must not mix them up."""
+    site = make_site({**SITE, "content/z.md": article("Draft of alpha", "2025-06-13", slug="a",
+                                                      draft="true", countries="[Japan]", topics="[Trade]")})
+    build(site)
+    (site / "content/z.md").write_text(article("Draft of alpha", "2025-06-13", slug="a", draft="true",
+                                               countries="[Japan]", topics="[Trade]", body="Secret."))
+    assert patched(build(site))
+    (site / "content/b.md").write_text(article("Beta talks", "2025-06-20", countries="[Japan, US]",
+                                               topics="[Trade]", related="[a]", body="Beta edited."))
+    assert patched(build(site))
+    assert not any("Draft of alpha" in p.read_text() or "Secret." in p.read_text()
+                   for p in (site / "output").rglob("*.html"))
+    assert_same_as_cold(site, tmp_path)

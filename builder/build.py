@@ -259,7 +259,8 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
         result.articles = len(content.articles)
         result.drafts_left_out = content.drafts_left_out
     with timer.step("archive"):
-        memo = dict(state.get("archive_memo", {}))
+        memo = cache.archive_memo()
+        memo_before = dict(memo)
         archive, archive_problems = build_archive(content.articles, memo, content.unparsed_slugs)
         problems += archive_problems
         urls = Urls(config.base_path, config.origin)
@@ -321,11 +322,11 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
         with timer.step("save"):
             cache.save(records, records_of,
                        {"signature": signature, "inputs": inputs, "files": files, "folders": folders,
-                        "archive_memo": memo,
                         "index_key": index_key if options.index_search else
                         (None if indexed_changed else state.get("index_key")),
                         "template_facts": template_facts, "topics": _canonical_topics(archive),
-                        "counts": (result.articles, result.pages, result.drafts_left_out)})
+                        "counts": (result.articles, result.pages, result.drafts_left_out)},
+                       archive_memo=memo if memo != memo_before else None)
     return result
 
 

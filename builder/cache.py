@@ -177,8 +177,14 @@ class Cache:
         except Exception as error:  # a damaged file, or a row that does not unpickle: start cold
             self._discard(error)
 
+    def archive_memo(self) -> dict:
+        """What the archive step can reuse (see builder.archive), kept out of the state file:
+        only full builds read it, and at 100,000 articles it is megabytes."""
+        store = self.checked_store()
+        return store.memo("archive") if store else {}
+
     def save(self, articles: dict[str, ArticleRecord], pages: dict[str, "PageRecord | str"], state: dict,
-             complete: bool = True) -> None:
+             complete: bool = True, archive_memo: dict | None = None) -> None:
         """Write what changed since the last save: article rows, page rows, then the state.
 
         ``pages`` maps output paths to PageRecords, or to the fingerprint alone for a
@@ -199,6 +205,8 @@ class Cache:
                      if not isinstance(record, str) and self.pages.get(output) != record.fingerprint}
         gone_pages = [output for output in self.pages if output not in pages] if complete else []
         store.write(changed, gone, new_pages, gone_pages)
+        if archive_memo is not None:
+            store.set_memo("archive", archive_memo)
         if complete:
             if gone or any(path in old and old[path].article.digest != record.article.digest
                            for path, record in changed):
@@ -281,7 +289,8 @@ class Store:
             " size INTEGER NOT NULL, mtime INTEGER NOT NULL, record BLOB NOT NULL);"
             "CREATE INDEX IF NOT EXISTS articles_slug ON articles (slug);"
             "CREATE TABLE IF NOT EXISTS pages (output TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
-            " full INTEGER NOT NULL, keys TEXT NOT NULL, plan BLOB NOT NULL);")
+            " full INTEGER NOT NULL, keys TEXT NOT NULL, plan BLOB NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS memos (name TEXT PRIMARY KEY, value BLOB NOT NULL);")
 
     @classmethod
     def at(cls, path: str) -> "Store":
@@ -297,6 +306,14 @@ class Store:
         """Close this process's connections to ``path`` (before the file goes away)."""
         for key in [k for k in cls._open if k[1] == path]:
             cls._open.pop(key).connection.close()
+
+    def memo(self, name: str) -> dict:
+        row = self.connection.execute("SELECT value FROM memos WHERE name = ?", (name,)).fetchone()
+        return pickle.loads(row[0]) if row else {}
+
+    def set_memo(self, name: str, value: dict) -> None:
+        self.connection.execute("INSERT OR REPLACE INTO memos VALUES (?, ?)",
+                                (name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
 
     def check(self) -> None:
         """Raise sqlite3.DatabaseError if the file is damaged (cheaply: reads the schema)."""

@@ -115,7 +115,12 @@ class Staging:
         target = os.path.join(self._folder, relative)
         parent = os.path.dirname(target)
         if parent not in self._made:
-            os.makedirs(parent, exist_ok=True)
+            try:  # one system call in the common case (the parent folder exists)
+                os.mkdir(parent)
+            except FileExistsError:
+                pass
+            except FileNotFoundError:
+                os.makedirs(parent, exist_ok=True)
             self._made.add(parent)
         with open(target, "wb") as handle:
             handle.write(data)

@@ -1,7 +1,14 @@
 """``python -m builder``: the command line."""
 
+import os
 import sys
 
 from builder.cli import main
 
-sys.exit(main())
+code = main()
+sys.stdout.flush()
+sys.stderr.flush()
+# A build leaves millions of objects behind (articles, pages, the archive): freeing them
+# one by one at exit took 0.3 s at 10,000 articles. Every file the build wrote is closed
+# and every worker has ended by now, so the process can end without that teardown.
+os._exit(code)

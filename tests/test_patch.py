@@ -210,3 +210,24 @@ def test_a_draft_sharing_a_published_slug_never_shows(make_site, tmp_path):
     assert not any("Draft of alpha" in p.read_text() or "Secret." in p.read_text()
                    for p in (site / "output").rglob("*.html"))
     assert_same_as_cold(site, tmp_path)
+
+
+def test_files_removed_from_or_added_to_the_output_are_noticed(make_site, tmp_path):
+    """The output is checked by folder times, not listed: a deleted page comes back and a
+    stray file goes, with no input changed, and alongside a patchable edit."""
+    site = make_site(SITE)
+    build(site)
+    (site / "output/2025/06/a/index.html").unlink()
+    (site / "output/2025/06/stray.html").write_text("not ours")
+    summary = build(site)
+    assert (site / "output/2025/06/a/index.html").exists()
+    assert not (site / "output/2025/06/stray.html").exists()
+    assert " 1 removed" in summary, summary
+    assert_same_as_cold(site, tmp_path)
+
+    (site / "output/countries/japan/index.html").unlink()
+    (site / "content/c.md").write_text(article("Gamma talks", "2025-06-25", countries="[Japan]",
+                                               topics="[TRADE, Energy]", body="Edited again."))
+    build(site)
+    assert (site / "output/countries/japan/index.html").exists()
+    assert_same_as_cold(site, tmp_path)

@@ -275,3 +275,29 @@ def test_ctrl_c_stops_cleanly_and_saves_the_cache(served):
     # and it matches the output: the next build has nothing to do
     from conftest import run_cli
     assert " 0 written" in run_cli("build", "--site", str(site), check=True).stdout
+
+
+def test_serve_on_a_built_site_patches_edits_and_keeps_search_current(make_site):
+    """serve started on a site a `build` left current: the first build is a no-op (no plan
+    to index from: the index step plans the site itself), edits are patched, and the index
+    follows them."""
+    from conftest import run_cli
+    site = make_site(SITE)
+    run_cli("build", "--site", str(site), check=True)
+    server = Served(site)
+    try:
+        assert "0 written" in "".join(server.log)  # nothing to do at start
+        server.wait_for_line(r"search index refreshed")
+        epoch = server.epoch()
+        edit(site / "content/b.md", article("Beta talks", "2025-06-14", countries="[Japan]", topics="[Trade]",
+                                            related="[a]", body="Quokkaesque diplomacy."))
+        server.wait_change(epoch)
+        rebuilt = server.wait_for_line(r"rebuilt in .*").group(0)
+        assert "whole site" not in rebuilt, rebuilt  # patched
+        server.wait_for_line(r"search index refreshed")
+        from builder.search import _unpack
+        fragments = [_unpack(p) for p in (site / "output" / "pagefind").rglob("*.pf_fragment")]
+        assert any(b"Quokkaesque" in data for data in fragments)
+    finally:
+        server.stop()
+    assert " 0 written" in run_cli("build", "--site", str(site), check=True).stdout

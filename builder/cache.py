@@ -239,9 +239,6 @@ class Cache:
             (self.folder / STATE_FILE).unlink(missing_ok=True)
             self._drop_database()
 
-    def flush(self) -> None:
-        """Nothing is held back: every build writes what it changed (kept for serve's exit)."""
-
     def _write_state(self, state: dict) -> None:
         handle = tempfile.NamedTemporaryFile("wb", dir=self.folder, delete=False, suffix=".tmp")
         with handle:

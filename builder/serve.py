@@ -2,7 +2,8 @@
 
 Serve is build in a loop (one code path): a watchdog observer only marks
 the site dirty; a builder thread waits for the burst of changes to settle,
-runs the same ``build()`` with an in-memory cache, and bumps an epoch.
+runs the same ``build()`` with one cache kept open between rebuilds (most
+edits are then patched in: builder.patch), and bumps an epoch.
 Pages long-poll ``/__builder/wait?epoch=N`` and reload when the epoch moves;
 when the last build failed they show its problems in an overlay over the
 last good page. The reload script is added to HTML as it is served and is
@@ -400,5 +401,5 @@ def serve(options: BuildOptions, serve_options: ServeOptions, log=print, ready=N
         observer.stop()
         observer.join(timeout=5)
         builder_thread.join(timeout=30)
-        site.cache.flush()
+        site.cache.close()  # every build wrote what it changed: nothing is held back
     return 0

@@ -23,11 +23,6 @@ from builder.problems import BuildFailed, Problem
 MARKER = ".builder-output"  # marks a folder this tool made, so it may change it
 
 
-def list_files(folder: Path) -> set[str]:
-    """Every file under ``folder`` as a relative POSIX path (empty if no folder)."""
-    return scan(folder)[0]
-
-
 def scan(folder: Path) -> tuple[set[str], dict[str, int]]:
     """Every file under ``folder`` as a relative POSIX path, and every folder's mtime_ns.
 

@@ -237,11 +237,13 @@ def _canonical_topics(articles: tuple[Article, ...], problems: list[Problem]) ->
                                               f"share the URL slug '{topic.slug}'; rename one"))
         by_slug[topic.slug] = key
         canonical[key] = topic
-    result = []
-    for article in articles:
-        topics = tuple(canonical[t.key] for t in article.topics)
-        result.append(article if topics == article.topics else dataclasses.replace(article, topics=topics))
-    return tuple(result)
+    return tuple(with_canonical_topics(article, canonical) for article in articles)
+
+
+def with_canonical_topics(article: Article, canonical: dict[str, Topic]) -> Article:
+    """The article with its topics under their canonical names (topic key -> Topic)."""
+    topics = tuple(canonical.get(t.key, t) for t in article.topics)
+    return article if topics == article.topics else dataclasses.replace(article, topics=topics)
 
 
 def _topic_slug(name: str, key: str) -> str:

@@ -283,8 +283,8 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
 
     assets = static_files(config.template_dirs)
     renderer = Renderer(env, site_globals(config, archive, urls, assets), config.template_dirs)
-    base = "|".join((__version__, config.fingerprint(), templates))
-    fingerprinter = Fingerprinter(base, archive, template_facts[1], template_facts[2]) if options.write else None
+    fingerprinter = (Fingerprinter(_fingerprint_base(config, templates), archive, template_facts[1],
+                                   template_facts[2]) if options.write else None)
     staging = start_staging(output) if options.write else None
     with transaction(staging) as apply:
         with timer.step("render"):
@@ -330,6 +330,11 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
     return result
 
 
+def _fingerprint_base(config: SiteConfig, templates: str) -> str:
+    """What every page's fingerprint covers besides the page: builder, configuration, templates."""
+    return "|".join((__version__, config.fingerprint(), templates))
+
+
 def _canonical_topics(archive: Archive) -> dict:
     """Topic key -> the Topic as the archive names it (for builder.patch)."""
     return {t.key: t for a in archive.articles for t in a.topics}
@@ -354,10 +359,9 @@ def _try_patch(options, config, output, cache, sources, signature, templates, fo
         assets = static_files(config.template_dirs)
         return Renderer(env, site_globals(config, None, urls, assets), config.template_dirs)
 
-    base = "|".join((__version__, config.fingerprint(), templates))
     try:
-        done = patch(sources, ParseSettings.from_config(config), cache, output, make_renderer, base,
-                     facts, state["topics"], options.drafts)
+        done = patch(sources, ParseSettings.from_config(config), cache, output, make_renderer,
+                     _fingerprint_base(config, templates), facts, state["topics"], options.drafts)
     except PatchRefused as refused:
         result.full_because = str(refused)
         return False

@@ -95,9 +95,6 @@ class Cache:
         """Path of the SQLite file (bodies, articles, pages)."""
         return str(self.folder / DATABASE_FILE)
 
-    # Kept as a name of its own: articles refer to their body through it.
-    bodies = database
-
     @property
     def compiled(self) -> Path | None:
         """Folder for compiled templates (none for a throwaway cache)."""
@@ -350,14 +347,10 @@ class Store:
         """The articles with these slugs (drafts only when ``drafts``: a draft left out
         of the site may share its slug with a published article)."""
         found = {}
-        for start in range(0, len(slugs), 500):
-            part = slugs[start:start + 500]
-            marks = ",".join("?" * len(part))
-            for slug, record in self.connection.execute(
-                    f"SELECT slug, record FROM articles WHERE slug IN ({marks})", part):
-                record = ArticleRecord(*pickle.loads(record))
-                if drafts or not record.article.draft:
-                    found[slug] = record
+        for slug, record in self._rows_where_in("slug, record", "articles", "slug", slugs):
+            record = ArticleRecord(*pickle.loads(record))
+            if drafts or not record.article.draft:
+                found[slug] = record
         return found
 
     def stats(self) -> dict[str, tuple[int, int]]:
@@ -366,14 +359,8 @@ class Store:
                 self.connection.execute("SELECT path, size, mtime FROM articles")}
 
     def articles_at(self, paths: list[str]) -> dict[str, ArticleRecord]:
-        found = {}
-        for start in range(0, len(paths), 500):
-            part = paths[start:start + 500]
-            marks = ",".join("?" * len(part))
-            for path, record in self.connection.execute(
-                    f"SELECT path, record FROM articles WHERE path IN ({marks})", part):
-                found[path] = ArticleRecord(*pickle.loads(record))
-        return found
+        return {path: ArticleRecord(*pickle.loads(record))
+                for path, record in self._rows_where_in("path, record", "articles", "path", paths)}
 
     def pages_with(self, slugs: list[str]) -> list[tuple[str, bool, tuple[str, ...], str]]:
         """(output, full, keys, fingerprint) of every page whose keys hold one of ``slugs``."""
@@ -391,13 +378,16 @@ class Store:
         return dict(self.connection.execute("SELECT output, fingerprint FROM pages"))
 
     def plans(self, outputs: list[str]) -> dict[str, bytes]:
-        found = {}
-        for start in range(0, len(outputs), 500):
-            part = outputs[start:start + 500]
+        return dict(self._rows_where_in("output, plan", "pages", "output", outputs))
+
+    def _rows_where_in(self, columns: str, table: str, column: str, values: list[str]):
+        """Rows whose ``column`` is one of ``values``, asked for 500 at a time (SQLite
+        limits the number of parameters of a statement)."""
+        for start in range(0, len(values), 500):
+            part = values[start:start + 500]
             marks = ",".join("?" * len(part))
-            found.update(self.connection.execute(
-                f"SELECT output, plan FROM pages WHERE output IN ({marks})", part))
-        return found
+            yield from self.connection.execute(
+                f"SELECT {columns} FROM {table} WHERE {column} IN ({marks})", part)
 
     def write(self, articles: list[tuple[str, ArticleRecord]], gone: list[str],
               pages: dict[str, PageRecord], gone_pages: list[str]) -> None:

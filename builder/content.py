@@ -90,9 +90,9 @@ def load_articles(sources: list[SourceFile], settings: ParseSettings, cache: Cac
         def parse_chunk(chunk: list[_Job]):
             results = [_parse_job(job, settings) for job in chunk]
             # Bodies go to the store in one transaction per chunk, not one file each.
-            store = Store.at(cache.bodies)
+            store = Store.at(cache.database)
             store.add([(a.digest, a.body) for _, a, _ in results if a is not None])
-            return [(sha, dataclasses.replace(a, body=BodyRef(cache.bodies, a.digest)) if a else None, p)
+            return [(sha, dataclasses.replace(a, body=BodyRef(cache.database, a.digest)) if a else None, p)
                     for sha, a, p in results]
         for job, (sha, article, problems) in zip(pending, workers.run(parse_chunk, pending, jobs)):
             if article is None and not problems:  # same bytes as cached: reuse

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from builder.archive import with_canonical_topics
 from builder.articles import Article, BodyRef, ParseSettings
 from builder.cache import ArticleRecord, Cache, PageRecord
 from builder.content import SourceFile, _Job, _parse_job
@@ -86,7 +87,7 @@ def patch(sources: list[SourceFile], settings: ParseSettings, cache: Cache, outp
         if shape(article) != shape(before.article):
             raise PatchRefused("the archive's shape changed")
         bodies.append((article.digest, article.body))
-        article = dataclasses.replace(article, body=BodyRef(cache.bodies, article.digest))
+        article = dataclasses.replace(article, body=BodyRef(cache.database, article.digest))
         records[source.path] = ArticleRecord(source.stat, sha, article)
         if article.draft and not drafts:
             continue  # in no page (and its slug may be a published article's)
@@ -107,7 +108,7 @@ def patch(sources: list[SourceFile], settings: ParseSettings, cache: Cache, outp
              if drafts or not record.article.draft}
     found = {slug: record.article for slug, record in
              store.articles_by_slug(sorted(needed - set(fresh)), drafts).items()}
-    articles = {slug: _canonical(article, canonical_topics) for slug, article in {**found, **fresh}.items()}
+    articles = {slug: with_canonical_topics(article, canonical_topics) for slug, article in {**found, **fresh}.items()}
     plans = store.plans(sorted(reached))
 
     fingerprinter = Fingerprinter(base, None, template_facts[1], template_facts[2])
@@ -138,9 +139,3 @@ def patch(sources: list[SourceFile], settings: ParseSettings, cache: Cache, outp
     indexed = {page.output for page in todo if page.indexed}
     return Patch(rendered=len(todo), changed=written, articles=records, pages=pages,
                  indexed_changed=bool(indexed.intersection(written)))
-
-
-def _canonical(article: Article, canonical_topics: dict) -> Article:
-    """The article as the archive showed it: topics under their canonical names."""
-    topics = tuple(canonical_topics.get(t.key, t) for t in article.topics)
-    return article if topics == article.topics else dataclasses.replace(article, topics=topics)

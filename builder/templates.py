@@ -38,7 +38,30 @@ def make_environment(template_dirs: tuple[Path, ...], compiled: Path | None = No
     env.filters["month_name"] = lambda m: dt.date(2000, m, 1).strftime("%B")
     env.filters["thousands"] = lambda n: f"{n:,}"
     env.filters["sort_date"] = sort_date
+    env.filters["fragment"] = _fragments(env)
     return env
+
+
+def _fragments(env: jinja2.Environment):
+    """The ``fragment`` filter: ``{{ article | fragment("_story.html", 2) }}`` renders the
+    template with ``article`` (and ``args``, a tuple) and reuses the HTML each time the
+    same article comes back with the same arguments, in this build and process.
+
+    An article shows up on some fifteen pages (listings, Related, More on this story,
+    older/newer); its story card was rendered again for each. The fragment sees the
+    globals and its arguments, never the page, so what it makes cannot differ from page to page.
+    """
+    made: dict[tuple, tuple] = {}
+
+    def fragment(article, name: str, *args) -> Markup:
+        key = (name, id(article), args)
+        found = made.get(key)
+        if found is None:
+            html = Markup(env.get_template(name).render(article=article, args=args))
+            found = made[key] = (article, html)  # the article kept alive: its id stays its own
+        return found[1]
+
+    return fragment
 
 
 @lru_cache(maxsize=65536)  # the same dates appear on many pages
@@ -156,13 +179,20 @@ def templates_using(env: jinja2.Environment, name: str, as_global: bool = False)
     """Templates whose source, or that of a template they extend, include or import,
     mentions ``name`` (such as 'body_html'); with ``as_global``, reads the global
     variable ``name`` (such as 'archive')."""
-    from jinja2 import meta
+    from jinja2 import meta, nodes
     sources, references = {}, {}
     for template in env.list_templates(extensions=("html", "xml", "txt", "json")):
         source = env.loader.get_source(env, template)[0]
         tree = env.parse(source)
         sources[template] = (name in meta.find_undeclared_variables(tree)) if as_global else (name in source)
         references[template] = {r for r in meta.find_referenced_templates(tree) if r}
+        for call in tree.find_all(nodes.Filter):
+            if call.name == "fragment":  # renders the template its first argument names
+                named = call.args[0] if call.args else None
+                if isinstance(named, nodes.Const) and isinstance(named.value, str):
+                    references[template].add(named.value)
+                else:  # a name only known while rendering: assume the worst
+                    sources[template] = True
     found: set[str] = set()
 
     def uses(template: str, seen: frozenset) -> bool:

@@ -201,3 +201,19 @@ def test_a_template_reading_the_whole_archive_stays_right(make_site, tmp_path):
     build(site)
     assert all("4 stories" in p.read_text() for p in (site / "output").rglob("index.html"))
     assert_same_as_cold(site, tmp_path)
+
+
+def test_a_fragment_reading_the_whole_archive_stays_right(make_site, tmp_path):
+    # Only the fragment reads `archive`: the pages that render it must count as reading it too,
+    # or a patched edit would leave "latest" stale on pages that do not show the edited article.
+    site = make_site({**SMALL,
+                      "content/d.md": article("Delta games", "2025-06-01", countries="[Brazil]",
+                                              topics="[Sports]", related="[a]"),
+                      "templates/_headline.html": '<a href="{{ url.article(article) }}">{{ article.title }}</a>'
+                                                  " (latest: {{ archive.articles[0].title }})"})
+    build(site)
+    assert "(latest: Gamma talks)" in (site / "output/2025/06/d/index.html").read_text()
+    (site / "content/c.md").write_text(article("Gamma deal", "2025-06-25", countries="[Japan]", topics="[Trade]"))
+    build(site)
+    assert "(latest: Gamma deal)" in (site / "output/2025/06/d/index.html").read_text()
+    assert_same_as_cold(site, tmp_path)

@@ -18,6 +18,8 @@ class Renderer:
         self.env = env
         # Environment globals, not render arguments: imported macros see them too.
         env.globals.update(globals_)
+        if env.cache is not None:  # templates loaded earlier (to check them) hold the globals they saw
+            env.cache.clear()
         self.template_dirs = template_dirs
         self.problems: dict[tuple, Problem] = {}
 

@@ -17,13 +17,27 @@ from builder.problems import Problem
 STATIC_FOLDER = "static"
 
 
+class _Environment(jinja2.Environment):
+    """Jinja's environment with each template's globals in a plain dict.
+
+    Jinja gives every template a ChainMap over the environment's globals, and every
+    render (a page, a fragment, an imported macro module) copies the globals into a
+    new context: copying a ChainMap goes key by key in Python, about a tenth of the
+    rendering time. A plain dict is a snapshot, so the globals must all be set before
+    templates are loaded for rendering: Renderer sets them, then empties the template cache.
+    """
+
+    def make_globals(self, d):
+        return {**self.globals, **(d or {})}
+
+
 def make_environment(template_dirs: tuple[Path, ...], compiled: Path | None = None) -> jinja2.Environment:
     """Autoescaping Jinja environment; a site's own templates shadow the theme's.
 
     ``compiled``: a folder where compiled templates are kept between builds
     (Jinja checks each against its source), so a rebuild does not compile them again.
     """
-    env = jinja2.Environment(
+    env = _Environment(
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
         autoescape=True,  # every template, HTML and XML alike

@@ -14,12 +14,30 @@ import os
 
 MIN_JOBS_PER_WORKER = 200  # below this, forking costs more than it saves
 CHUNK = 400  # items per chunk at most (each chunk is one round trip to a worker)
+MIN_CHUNK = 10
 
 _shared: dict = {}  # set by run() before forking; read by the workers
 
 
 def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def _chunks(items: list, jobs: int) -> list[list]:
+    """Contiguous chunks of at most CHUNK items, smaller and smaller towards the end.
+
+    Many small chunks keep every worker busy to the end: with a few large ones, the
+    last chunk ran alone for seconds at 100,000 articles (chunks differ in cost: the
+    listing pages come after the article pages). The shrinking sizes at the end (a
+    share of what is left, never under MIN_CHUNK) leave the last worker to finish
+    alone for a few milliseconds instead of a whole chunk.
+    """
+    chunks, start = [], 0
+    while start < len(items):
+        size = min(CHUNK, max(MIN_CHUNK, (len(items) - start) // (jobs * 4)))
+        chunks.append(items[start:start + size])
+        start += size
+    return chunks
 
 
 def _call(chunk):
@@ -31,11 +49,7 @@ def run(function, items: list, jobs: int) -> list:
     jobs = max(1, min(jobs, len(items) // MIN_JOBS_PER_WORKER))
     if jobs == 1:
         return function(items)
-    # Many small chunks keep every worker busy to the end: with a few large ones, the
-    # last chunk ran alone for seconds at 100,000 articles (chunks differ in cost).
-    count = max(jobs * 4, -(-len(items) // CHUNK))
-    size = -(-len(items) // count)
-    chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    chunks = _chunks(items, jobs)
     _shared["function"] = function
     # Frozen objects are never scanned by the collector: the workers then leave the
     # parent's archive alone (scanning it would also copy its pages into each worker).

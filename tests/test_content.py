@@ -384,6 +384,26 @@ def test_site_templates_override_the_default_theme(make_site):
     assert (out / "static/style.css").read_text() == "body { color: rebeccapurple; }\n"
 
 
+def test_fragment_templates_are_overridable_and_their_errors_name_the_file(make_site):
+    site = make_site({
+        "content/a.md": article("Alpha", "2025-06-13", countries="[Japan]"),
+        "content/b.md": article("Beta", "2025-06-14", countries="[Japan]", related="[a]"),
+        "templates/_story.html": '<li class="mine">{{ article.title }} h{{ args[0] }}</li>',
+        "templates/_headline.html": '<b class="mine">{{ article.title }}</b>',
+    })
+    run_cli("build", "--site", str(site), "--no-search", check=True)
+    out = site / "output"
+    for listing in (page(out, ""), page(out, "countries/japan"), page(out, "2025/06")):
+        assert '<li class="mine">Alpha h2</li>' in listing and '<li class="mine">Beta h2</li>' in listing
+    assert '<b class="mine">Alpha</b>' in page(out, "2025/06/b")  # b's Related
+    assert '<b class="mine">Beta</b>' in page(out, "2025/06/a")  # a's Referenced by
+    (site / "templates/_headline.html").write_text('<b>\n{{ article.no_such_field }}</b>')
+    result = run_cli("build", "--site", str(site), "--no-search")
+    assert result.returncode != 0
+    assert "templates/_headline.html:2:" in result.stdout + result.stderr
+    assert '<b class="mine">Alpha</b>' in page(out, "2025/06/b")  # the failed build changed nothing
+
+
 def test_drafts_are_built_only_with_the_drafts_option(make_site):
     site = make_site({"content/a.md": article("A", "2025-06-13"),
                       "content/b.md": article("Draft B", "2025-06-14", draft="true")})

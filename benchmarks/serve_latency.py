@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared" / "bench"
+BENCH = REPO / "benchmarks"
 
 
 def main() -> int:
@@ -38,7 +38,7 @@ def main() -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="builder-latency-"))
     site = work / f"site{args.articles}"
     if not (site / "content").is_dir():
-        subprocess.run([sys.executable, str(SHARED / "gen_corpus.py"), "--articles", str(args.articles),
+        subprocess.run([sys.executable, str(BENCH / "gen_corpus.py"), "--articles", str(args.articles),
                         "--out", str(site / "content")], check=True, capture_output=True)
     env = dict(os.environ, PYTHONPATH=str(REPO))
     server = subprocess.Popen([sys.executable, "-m", "builder", "serve", "--site", str(site), "--port", "0",

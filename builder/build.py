@@ -23,6 +23,7 @@ from builder import __version__
 from builder.archive import Archive, build_archive
 from builder.articles import ParseSettings
 from builder.config import SiteConfig, load_config
+from builder.console import plural
 from builder import workers
 from builder.cache import Cache
 from builder.content import Content, SourceFile, collect, find_sources, load_articles
@@ -84,39 +85,46 @@ class BuildResult:
 
     def summary(self) -> str:
         steps = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in self.timings)
-        return (f"built {self.pages:,} pages from {self.articles:,} articles in {self.seconds:.2f}s "
+        return (f"built {plural(self.pages, 'page')} from {plural(self.articles, 'article')} in {self.seconds:.2f}s "
                 f"({self.rendered:,} rendered, {self.written:,} written, {self.unchanged:,} unchanged, "
                 f"{self.removed:,} removed; {steps})")
 
 
 class Timer:
-    """Times named steps and reports each as it ends."""
+    """Times named steps and tells ``progress`` (a builder.console.Progress) of each."""
 
     def __init__(self, result: BuildResult, progress=None):
         self.result = result
         self.progress = progress
 
     @contextlib.contextmanager
-    def step(self, name: str):
+    def step(self, name: str, total: int = 0):
         start = time.perf_counter()
+        if self.progress:
+            self.progress.start(name, total)
         yield
         seconds = time.perf_counter() - start
         self.result.timings.append((name, seconds))
         if self.progress:
-            self.progress(f"  {name}: {seconds:.2f}s")
+            self.progress.end(name, seconds)
+
+    def advance(self, count: int) -> None:
+        """``count`` more items of the current step are done (from the workers' results)."""
+        if self.progress:
+            self.progress.advance(count)
 
 
 def load_content(config: SiteConfig, drafts: bool, cache: Cache | None = None, jobs: int = 1,
-                 sources: list[SourceFile] | None = None) -> tuple[Content, list[Problem], dict]:
+                 sources: list[SourceFile] | None = None, advance=None) -> tuple[Content, list[Problem], dict]:
     """Parse every article (reusing the cache); also return the new cache records."""
     settings = ParseSettings.from_config(config)
     if not config.content_dir.is_dir():
-        return Content((), 0), [Problem("content", 0, "no content/ folder in the site folder")], {}
+        return Content((), 0), [_no_content(config)], {}
     own_cache = cache is None
     cache = cache or Cache.throwaway(cache_key(config))
     try:
         sources = find_sources(config.root) if sources is None else sources
-        results, records = load_articles(sources, settings, cache, jobs)
+        results, records = load_articles(sources, settings, cache, jobs, advance)
         if own_cache:  # nobody will read the bodies later: bring them into memory
             results = [(dataclasses.replace(a, body=a.body_html) if a else None, p) for a, p in results]
     finally:
@@ -124,6 +132,11 @@ def load_content(config: SiteConfig, drafts: bool, cache: Cache | None = None, j
             cache.close()
     content, problems = collect(results, drafts)
     return content, problems, records
+
+
+def _no_content(config: SiteConfig) -> Problem:
+    return Problem(str(config.content_dir), 0, "no such folder: a site keeps its articles in content/ "
+                                               "(create it, or start a site with builder init)")
 
 
 def cache_key(config: SiteConfig) -> str:
@@ -219,7 +232,7 @@ def input_signature(config: SiteConfig, options: BuildOptions, sources: list[Sou
 def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
     with timer.step("scan"):
         if not config.content_dir.is_dir():
-            raise_if_any([Problem("content", 0, "no content/ folder in the site folder")])
+            raise_if_any([_no_content(config)])
         sources = find_sources(config.root)
         templates = templates_fingerprint(config.template_dirs)
         site_static = _site_static(config)
@@ -253,9 +266,9 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
                                  result)
         if patched:
             return result
-    with timer.step("content"):
+    with timer.step("content", len(sources)):
         cache.load_records()
-        content, problems, records = load_content(config, options.drafts, cache, jobs, sources)
+        content, problems, records = load_content(config, options.drafts, cache, jobs, sources, timer.advance)
         result.articles = len(content.articles)
         result.drafts_left_out = content.drafts_left_out
     with timer.step("archive"):
@@ -287,9 +300,9 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
                                    template_facts[2]) if options.write else None)
     staging = start_staging(output) if options.write else None
     with transaction(staging) as apply:
-        with timer.step("render"):
+        with timer.step("render", len(pages)):
             changed, records_of, rendered = _render(pages, renderer, staging, jobs, fingerprinter,
-                                                    cache.pages, existing)
+                                                    cache.pages, existing, timer.advance)
             result.rendered = len(rendered)
             extra = {f"static/{name}": path for name, path in assets.items()}
             extra.update(site_static)
@@ -417,7 +430,7 @@ def refresh_search(result: "BuildResult", cache: Cache, guard=None) -> int:
 
 
 def _render(pages: list[Page], renderer: Renderer, staging, jobs: int, fingerprinter: Fingerprinter | None,
-            known: dict[str, str], existing: set[str]) -> tuple[list[str], dict, list[int]]:
+            known: dict[str, str], existing: set[str], advance=None) -> tuple[list[str], dict, list[int]]:
     """Fingerprint every page and render those whose fingerprint changed or whose file is
     missing, in worker processes when many (both steps are per page, so both spread).
 
@@ -438,7 +451,7 @@ def _render(pages: list[Page], renderer: Renderer, staging, jobs: int, fingerpri
             results.append((index, record, written))
         return results + list(renderer.problems.values())
 
-    outcome = workers.run(render_chunk, list(range(len(pages))), jobs)
+    outcome = workers.run(render_chunk, list(range(len(pages))), jobs, advance)
     # One broken template line is one problem, however many pages (and workers) hit it.
     problems = {(p.path, p.line, p.message.split(":", 1)[-1]): p for p in outcome if isinstance(p, Problem)}
     raise_if_any(list(problems.values()))

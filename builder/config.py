@@ -18,10 +18,19 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from builder.countries import country_index
-from builder.problems import Problem, line_of_key, raise_if_any
+from builder.problems import Problem, UsageError, line_of_key, raise_if_any
 
 CONFIG_FILE = "site.toml"
-DEFAULT_THEME = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _default_theme() -> Path:
+    """The default theme: ``builder/theme/`` in an installed wheel, else the checkout's ``templates/``."""
+    package = Path(__file__).resolve().parent
+    installed = package / "theme"
+    return installed if installed.is_dir() else package.parent / "templates"
+
+
+DEFAULT_THEME = _default_theme()
 
 
 def _doc(text: str, **kwargs):
@@ -183,6 +192,24 @@ def _read_section(cls, table: dict, prefix: str, text: str, path: str, problems:
         if checked is not None:
             values[key] = checked
     return values
+
+
+def check_site_folder(folder: Path) -> None:
+    """Refuse, with what to do instead, a --site that is no site folder."""
+    if folder.is_file():
+        if folder.name == CONFIG_FILE:
+            raise UsageError(f"--site {folder} is the configuration file; give the folder that holds it: "
+                             f"--site {folder.parent}")
+        raise UsageError(f"--site {folder} is a file; give the site folder (the one holding site.toml "
+                         "and content/)")
+    if not folder.exists():
+        raise UsageError(f"--site {folder}: no such folder (builder init {folder} starts a new site there)")
+    if not folder.is_dir():
+        raise UsageError(f"--site {folder} is not a folder")
+    if not (folder / CONFIG_FILE).is_file() and not (folder / "content").is_dir():
+        where = str(folder) if folder.is_absolute() else f"{folder} ({folder.resolve()})"
+        raise UsageError(f"{where} is not a site folder: it has no site.toml and no content/; "
+                         "pass --site DIR, or start a site with builder init")
 
 
 def load_config(root: Path, base_url: str | None = None) -> SiteConfig:

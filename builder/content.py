@@ -67,7 +67,7 @@ class _Job:
 
 
 def load_articles(sources: list[SourceFile], settings: ParseSettings, cache: Cache,
-                  jobs: int) -> tuple[list[tuple[Article | None, list[Problem]]], dict[str, ArticleRecord]]:
+                  jobs: int, advance=None) -> tuple[list[tuple[Article | None, list[Problem]]], dict[str, ArticleRecord]]:
     """Parse every source, reusing cached articles whose file did not change.
 
     A file whose (size, mtime) matches the cache is not read at all; one
@@ -94,7 +94,7 @@ def load_articles(sources: list[SourceFile], settings: ParseSettings, cache: Cac
             store.add([(a.digest, a.body) for _, a, _ in results if a is not None])
             return [(sha, dataclasses.replace(a, body=BodyRef(cache.database, a.digest)) if a else None, p)
                     for sha, a, p in results]
-        for job, (sha, article, problems) in zip(pending, workers.run(parse_chunk, pending, jobs)):
+        for job, (sha, article, problems) in zip(pending, workers.run(parse_chunk, pending, jobs, advance)):
             if article is None and not problems:  # same bytes as cached: reuse
                 article = cache.articles[job.source.path].article
             if article is None:

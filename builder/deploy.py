@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 from builder import __version__
 from builder.build import BuildOptions, build
 from builder.config import load_config
+from builder.console import Console
 from builder.hosting import relative_urls_note
 from builder.output import MARKER
 from builder.problems import BuildFailed, Problem
@@ -42,11 +42,11 @@ class DeployResult:
     files: int  # files in the published tree
 
 
-def add_command(commands) -> None:
+def add_command(commands, parents) -> None:
     """The ``deploy`` subcommand (registered by builder.cli)."""
-    parser = commands.add_parser("deploy", help="build and publish the site to a branch (gh-pages)")
-    parser.add_argument("--site", type=Path, default=Path("."),
-                        help="site folder holding site.toml and content/ (default: current folder)")
+    parser = commands.add_parser("deploy", parents=parents, help="build and publish the site to a branch (gh-pages)",
+                                 description="Build the site and publish it as one new commit on a branch "
+                                             "(gh-pages), pushed to a remote.")
     parser.add_argument("--base-url", help="override site.toml's base_url")
     parser.add_argument("--remote", help="git remote name or URL (default: [deploy] remote)")
     parser.add_argument("--branch", help="branch to publish to (default: [deploy] branch)")
@@ -55,20 +55,22 @@ def add_command(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``python -m builder deploy``: BuildFailed (refusals, bad input) goes up to the CLI."""
+    console = args.console
     try:
-        result = deploy(args.site, base_url=args.base_url, remote=args.remote, branch=args.branch)
+        result = deploy(args.site, base_url=args.base_url, remote=args.remote, branch=args.branch,
+                        console=console)
     except DeployFailed as failed:
-        print(f"deploy failed: {failed}", file=sys.stderr)
+        console.error(f"deploy failed: {failed}")
         return EXIT_TOOL
     if result.changed:
-        print(f"published {result.files:,} files to {result.remote} {result.branch} ({result.commit[:12]})")
+        console.summary(f"published {result.files:,} files to {result.remote} {result.branch} ({result.commit[:12]})")
     else:
-        print(f"{result.remote} {result.branch} already holds this site ({result.commit[:12]})")
+        console.summary(f"{result.remote} {result.branch} already holds this site ({result.commit[:12]})")
     return EXIT_OK
 
 
 def deploy(site: Path, base_url: str | None = None, remote: str | None = None,
-           branch: str | None = None) -> DeployResult:
+           branch: str | None = None, console=None) -> DeployResult:
     """Check the checkout, build, commit the output to ``branch`` and push it to ``remote``."""
     config = load_config(site, base_url)
     remote = remote or config.deploy.remote
@@ -77,11 +79,12 @@ def deploy(site: Path, base_url: str | None = None, remote: str | None = None,
     _refuse_unsafe_checkout(git, branch, (config.output_dir, config.cache_dir))
     remote_tip = _remote_tip(git, remote, branch)
 
+    console = console or Console()
     result = build(BuildOptions(site=config.root, base_url=base_url))  # BuildFailed: nothing is published
     for note in [*result.notes, relative_urls_note(config)]:
         if note:
-            print(f"note: {note}", file=sys.stderr)
-    print(result.summary())
+            console.note(note)
+    console.summary(result.summary())
 
     extra = {NOJEKYLL: ""}
     if config.deploy.cname:

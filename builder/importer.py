@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Collection, Sequence
@@ -334,8 +333,10 @@ def import_files(site: Path, files: Sequence[Path], title: str = "", date: str =
     return results
 
 
-def add_command(commands) -> None:
-    parser = commands.add_parser("import", help="turn plain-text articles into Markdown articles")
+def add_command(commands, parents) -> None:
+    parser = commands.add_parser("import", parents=parents, help="turn plain-text articles into Markdown articles",
+                                 description="Turn plain-text articles into Markdown articles, proposing "
+                                             "countries and related links.")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="plain-text article(s)")
     parser.add_argument("--title", default="", help="the headline (one FILE only)")
     parser.add_argument("--slug", default="", help="the slug (one FILE only; default: from the title)")
@@ -344,28 +345,27 @@ def add_command(commands) -> None:
                         help="use these countries instead of the detected ones; repeatable")
     parser.add_argument("--topic", action="append", default=[], metavar="NAME", help="a topic; repeatable")
     parser.add_argument("--dry-run", action="store_true", help="print the articles instead of writing them")
-    parser.add_argument("--site", type=Path, default=Path("."), help="site folder (default: current folder)")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
+    console = args.console
     if (args.title or args.slug) and len(args.files) > 1:
-        print("error: --title and --slug name one article; import several files one at a time "
-              "or give each a 'Title:' line", file=sys.stderr)
+        console.error("--title and --slug name one article; import several files one at a time "
+                      "or give each a 'Title:' line")
         return 2
     if bad_slug_argument(args.slug):
-        print(bad_slug_argument(args.slug), file=sys.stderr)
+        console.error(bad_slug_argument(args.slug))
         return 2
     results = import_files(args.site, args.files, args.title, args.date, args.country,
                            args.topic, args.dry_run, args.slug)
     for imported in results:
-        print(f"{imported.source}: {'would write' if args.dry_run else 'wrote'} {imported.relative}",
-              file=sys.stderr)
+        console.info(f"{imported.source}: {'would write' if args.dry_run else 'wrote'} {imported.relative}")
         for note in imported.notes:
-            print(f"  {note}", file=sys.stderr)
+            console.info(f"  {note}")
         if args.dry_run:
-            print(f"# {imported.relative}")
-            print(imported.text)
+            console.result(f"# {imported.relative}")
+            console.result(imported.text)
         else:
-            print(imported.relative)
+            console.result(imported.relative)
     return 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -209,29 +208,30 @@ def new_article(site: Path, title: str, countries: list[str], topics: list[str],
     return path
 
 
-def add_command(commands) -> None:
-    parser = commands.add_parser("new", help="write a new article's front matter under content/YYYY/")
+def add_command(commands, parents) -> None:
+    parser = commands.add_parser("new", parents=parents, help="start an article: content/YYYY/<slug>.md",
+                                 description="Write a new article's front matter under content/YYYY/ "
+                                             "and print its path.")
     parser.add_argument("title", help="the headline")
     parser.add_argument("--country", action="append", default=[], metavar="NAME",
                         help="a country (any spelling a build accepts: 'JP', 'U.S.'…); repeatable")
     parser.add_argument("--topic", action="append", default=[], metavar="NAME", help="a topic; repeatable")
     parser.add_argument("--slug", default="", help="the slug (default: from the title)")
     parser.add_argument("--draft", action="store_true", help="mark it draft: true")
-    parser.add_argument("--site", type=Path, default=Path("."), help="site folder (default: current folder)")
     parser.set_defaults(run=run)
 
 
 def bad_slug_argument(slug: str) -> str:
     """The usage error for a --slug that is not a slug ('' when it is fine or not given)."""
     if slug and slugify(slug) != slug:
-        return f"error: --slug {slug!r} is not a slug (such as '{slugify(slug) or 'my-article'}')"
+        return f"--slug {slug!r} is not a slug (such as '{slugify(slug) or 'my-article'}')"
     return ""
 
 
 def run(args) -> int:
     if bad_slug_argument(args.slug):
-        print(bad_slug_argument(args.slug), file=sys.stderr)
+        args.console.error(bad_slug_argument(args.slug))
         return 2
     path = new_article(args.site, args.title, args.country, args.topic, slug=args.slug, draft=args.draft)
-    print(path)
+    args.console.result(str(path))
     return 0

@@ -26,6 +26,11 @@ class BuildFailed(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class UsageError(Exception):
+    """The command was asked for something it cannot do as given (a --site that is a file…):
+    one line saying what and how to fix it, exit code 2."""
+
+
 class ToolFailed(Exception):
     """Raised when a tool the build needs (such as Pagefind) is missing or fails."""
 

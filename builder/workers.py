@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 
 MIN_JOBS_PER_WORKER = 200  # below this, forking costs more than it saves
 CHUNK = 400  # items per chunk at most (each chunk is one round trip to a worker)
@@ -44,19 +45,35 @@ def _call(chunk):
     return _shared["function"](chunk)
 
 
-def run(function, items: list, jobs: int) -> list:
-    """``function(chunk) -> list`` over ``items`` split in contiguous chunks; results concatenated."""
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches every process of the terminal's group: the parent alone handles it
+    # (it stops the pool and rolls back), so workers print no KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def run(function, items: list, jobs: int, advance=None) -> list:
+    """``function(chunk) -> list`` over ``items`` split in contiguous chunks; results concatenated.
+
+    ``advance(count)``: told how many items are done each time a chunk comes back (progress).
+    """
     jobs = max(1, min(jobs, len(items) // MIN_JOBS_PER_WORKER))
     if jobs == 1:
-        return function(items)
+        results = function(items)
+        if advance:
+            advance(len(items))
+        return results
     chunks = _chunks(items, jobs)
     _shared["function"] = function
     # Frozen objects are never scanned by the collector: the workers then leave the
     # parent's archive alone (scanning it would also copy its pages into each worker).
     gc.freeze()
+    results = []
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            results = pool.map(_call, chunks, chunksize=1)
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=_ignore_interrupts) as pool:
+            for chunk, result in zip(chunks, pool.imap(_call, chunks, chunksize=1)):
+                results.append(result)
+                if advance:
+                    advance(len(chunk))
     finally:
         _shared.clear()
         gc.unfreeze()

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import http.server
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,8 +18,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-GEN_CORPUS = SHARED / "bench" / "gen_corpus.py"
+GEN_CORPUS = REPO / "benchmarks" / "gen_corpus.py"
 sys.path.insert(0, str(REPO))
 
 
@@ -58,6 +58,14 @@ def run_cli(*args: str, cwd: Path | None = None, check: bool = False, timeout: f
         raise AssertionError(f"builder {' '.join(args)} failed ({result.returncode}):\n"
                              f"{result.stdout}\n{result.stderr}")
     return result
+
+
+STEP_LINE = re.compile(r"^  [a-z ]+: \d+\.\d\ds( \(.*\))?$")
+
+
+def messages(stderr: str) -> list[str]:
+    """The lines of a command's stderr without the step lines a build prints as it goes."""
+    return [line for line in stderr.splitlines() if not STEP_LINE.match(line)]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import article, run_cli, write_files
+from conftest import article, messages, run_cli, write_files
 
 GOOD_SITE = {
     "site.toml": """
@@ -313,7 +313,7 @@ def snapshot(folder: Path) -> dict[str, tuple]:
 
 def expected_stderr(problems: list[str]) -> list[str]:
     count = len(problems)
-    return problems + [f"{count} problem{'s' if count != 1 else ''} found; nothing was written"]
+    return problems + [f"error: {count} problem{'s' if count != 1 else ''} found; nothing was written"]
 
 
 @pytest.fixture(scope="session")
@@ -342,13 +342,13 @@ def test_invalid_site_fails_with_its_message_and_keeps_output(case, built_site):
     result = run_cli("build", "--site", str(site))
 
     assert result.returncode == 1, result.stdout + result.stderr
-    assert result.stderr.splitlines() == expected_stderr(case["problems"])
+    assert messages(result.stderr) == expected_stderr(case["problems"])
     assert result.stdout == ""
     assert snapshot(output) == before
     assert sorted(os.listdir(site)) == beside  # no staging folder left behind
 
     checked = run_cli("check", "--site", str(site))
-    assert (checked.returncode, checked.stderr.splitlines()) == (1, expected_stderr(case["problems"]))
+    assert (checked.returncode, messages(checked.stderr)) == (1, expected_stderr(case["problems"]))
     assert snapshot(output) == before
 
 
@@ -369,7 +369,7 @@ def test_refuses_output_folder_that_is_the_site_folder(built_site):
     before = snapshot(site)
     result = run_cli("build", "--site", str(site), "--out", str(site))
     assert result.returncode == 1
-    assert result.stderr.splitlines() == expected_stderr(
+    assert messages(result.stderr) == expected_stderr(
         [f"{site.resolve()}: refusing to use this output folder: it is the site folder or contains it"])
     assert snapshot(site) == before
 
@@ -379,7 +379,7 @@ def test_refuses_output_folder_that_contains_the_site_folder(built_site):
     before = snapshot(site.parent)
     result = run_cli("build", "--site", str(site), "--out", str(site.parent))
     assert result.returncode == 1
-    assert result.stderr.splitlines() == expected_stderr(
+    assert messages(result.stderr) == expected_stderr(
         [f"{site.parent.resolve()}: refusing to use this output folder: it is the site folder or contains it"])
     assert snapshot(site.parent) == before
 
@@ -390,7 +390,7 @@ def test_refuses_site_toml_output_that_is_the_site_folder(built_site):
     before = snapshot(site)
     result = run_cli("build", "--site", str(site))
     assert result.returncode == 1
-    assert result.stderr.splitlines() == expected_stderr(
+    assert messages(result.stderr) == expected_stderr(
         [f"{site.resolve()}: refusing to use this output folder: it is the site folder or contains it"])
     assert snapshot(site) == before
 
@@ -403,7 +403,7 @@ def test_refuses_output_folder_within_a_site_input_folder(built_site, inside):
     result = run_cli("build", "--site", str(site), "--out", str(site / inside))
     assert result.returncode == 1
     folder = inside.split("/")[0]
-    assert result.stderr.splitlines() == expected_stderr(
+    assert messages(result.stderr) == expected_stderr(
         [f"{(site / inside).resolve()}: refusing to use this output folder: it is within the site's "
          f"{folder}/ folder"])
     assert snapshot(site) == before
@@ -414,7 +414,7 @@ def test_refuses_output_folder_that_holds_content(built_site, make_site):
     before = snapshot(other)
     result = run_cli("build", "--site", str(built_site), "--out", str(other))
     assert result.returncode == 1
-    assert result.stderr.splitlines() == expected_stderr(
+    assert messages(result.stderr) == expected_stderr(
         [f"{other.resolve()}: refusing to use this output folder: it holds content/ or site.toml"])
     assert snapshot(other) == before
 
@@ -424,7 +424,7 @@ def test_refuses_non_empty_folder_it_did_not_make(built_site, make_site):
     before = snapshot(other)
     result = run_cli("build", "--site", str(built_site), "--out", str(other))
     assert result.returncode == 1
-    assert result.stderr.splitlines() == expected_stderr(
+    assert messages(result.stderr) == expected_stderr(
         [f"{other.resolve()}: refusing to use this output folder: it is not empty and was not made "
          "by this tool (no .builder-output file); empty it or choose another --out"])
     assert snapshot(other) == before
@@ -453,5 +453,5 @@ def test_broken_article_does_not_make_its_referrers_fail_too(built_site):
     site = built_site
     apply(site, {"content/2025/a.md": article("Alpha", "yesterday")})  # b.md relates to a
     result = run_cli("build", "--site", str(site))
-    assert result.stderr.splitlines() == expected_stderr(
+    assert messages(result.stderr) == expected_stderr(
         [f"content/2025/a.md:3: invalid date 'yesterday': {DATE_HELP}"])

@@ -82,8 +82,8 @@ def test_new_resolves_and_validates_like_a_build(make_site):
     meta = front_matter_of(Path(good.stdout.strip()))
     assert meta["countries"] == ["Japan", "Russia"] and meta["topics"] == ["Trade"]
     assert meta["draft"] is True
-    assert "0 articles" in run_cli("check", "--site", str(site), check=True).stdout
-    assert "1 articles" in run_cli("check", "--drafts", "--site", str(site), check=True).stdout
+    assert "ok: 0 articles, " in run_cli("check", "--site", str(site), check=True).stdout
+    assert "ok: 1 article, " in run_cli("check", "--drafts", "--site", str(site), check=True).stdout
 
 
 def test_a_title_without_latin_letters_needs_a_slug(make_site):

@@ -30,6 +30,7 @@ from builder.content import Content, SourceFile, collect, find_sources, load_art
 from builder.feeds import plan_feeds
 from builder.fingerprints import Fingerprinter
 from builder.hosting import hosting_notes
+from builder.interrupts import interrupts_held
 from builder.output import (MARKER, check_output_folder, scan, snapshot, start_staging, touched,
                             transaction, unchanged)
 from builder.pages import Page, plan_pages
@@ -299,7 +300,7 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
     fingerprinter = (Fingerprinter(_fingerprint_base(config, templates), archive, template_facts[1],
                                    template_facts[2]) if options.write else None)
     staging = start_staging(output) if options.write else None
-    with transaction(staging) as apply:
+    with contextlib.ExitStack() as stack, transaction(staging) as apply:
         with timer.step("render", len(pages)):
             changed, records_of, rendered = _render(pages, renderer, staging, jobs, fingerprinter,
                                                     cache.pages, existing, timer.advance)
@@ -318,10 +319,12 @@ def _build(options, config, output, cache, jobs, result, timer) -> BuildResult:
         elif search:
             with timer.step("search"):
                 index = index_site(config, pages, staging, existing)
+        held = stack.enter_context(interrupts_held())
         with timer.step("write"):
             wanted = {page.output for page in pages} | set(extra) | {MARKER}
             removed = sorted(f for f in existing - wanted if not f.startswith(SEARCH_FOLDER)) + index.removed
             apply(sorted(changed + index.changed), removed)
+        held.check()  # Ctrl-C while files moved: roll them back (the cache is not saved yet)
         result.written, result.removed = len(changed) + len(index.changed), len(removed)
         result.unchanged = len(pages) + len(extra) - len(changed) + index.unchanged
         result.output = output

@@ -16,6 +16,7 @@ import traceback
 from pathlib import Path
 
 from builder import __version__
+from builder.interrupts import FinishedFirst
 from builder.console import NORMAL, QUIET, VERBOSE, Console, plural
 from builder.problems import BuildFailed, ToolFailed, UsageError
 
@@ -43,7 +44,7 @@ def _site_options(drafts: bool = True) -> argparse.ArgumentParser:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from builder import deploy, importer, init, new, report
+    """Every command and option (the modules that run them are imported only when used)."""
     parser = argparse.ArgumentParser(
         prog="builder", description="Build, preview and publish a static news archive.",
         epilog="Run 'builder COMMAND --help' for a command's options. Without a command: build.")
@@ -51,18 +52,24 @@ def make_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = _common_options()
     with_site = [common, _site_options()]
+    site_only = [common, _site_options(drafts=False)]
 
-    build_parser = commands.add_parser("build", parents=with_site, help="build the site into the output folder",
-                                       description="Build the site into the output folder, reusing the cache.")
+    def command(name: str, parents, summary: str, description: str, module: str = "") -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, parents=parents, help=summary, description=description)
+        sub.set_defaults(module=module)
+        return sub
+
+    build_parser = command("build", with_site, "build the site into the output folder",
+                           "Build the site into the output folder, reusing the cache.")
     _build_options(build_parser)
     build_parser.add_argument("--no-cache", action="store_true",
                               help="ignore and leave alone the cache (a cold build)")
     build_parser.add_argument("--jobs", type=int, default=0, metavar="N",
                               help="worker processes (default: one per core)")
 
-    serve_parser = commands.add_parser("serve", parents=with_site, help="build, preview on 127.0.0.1, rebuild on changes",
-                                       description="Build the site, serve it on 127.0.0.1 and rebuild and "
-                                                   "reload the browser on every change.")
+    serve_parser = command("serve", with_site, "build, preview on 127.0.0.1, rebuild on changes",
+                           "Build the site, serve it on 127.0.0.1 and rebuild and reload the browser on "
+                           "every change.")
     _build_options(serve_parser)
     serve_parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     serve_parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; the next free one if taken)")
@@ -71,15 +78,54 @@ def make_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument("--poll", action="store_true",
                               help="poll for changes (network mounts, containers without inotify)")
 
-    commands.add_parser("check", parents=with_site, help="validate everything; write nothing",
-                        description="Run every step and check of a build without writing anything.")
-    commands.add_parser("clean", parents=[common, _site_options(drafts=False)], help="remove the cache folder",
-                        description="Remove the site's cache folder (the next build is cold).")
-    init.add_command(commands, [common])
-    new.add_command(commands, [common, _site_options(drafts=False)])
-    importer.add_command(commands, [common, _site_options(drafts=False)])
-    report.add_command(commands, with_site)
-    deploy.add_command(commands, [common, _site_options(drafts=False)])
+    command("check", with_site, "validate everything; write nothing",
+            "Run every step and check of a build without writing anything.")
+    command("clean", site_only, "remove the cache folder", "Remove the site's cache folder (the next build is cold).")
+
+    init = command("init", [common], "start a new archive in a folder",
+                   "Start a new archive: site.toml, content/ with an example article, .gitignore and a "
+                   "GitHub Pages workflow.", "builder.init")
+    init.add_argument("folder", nargs="?", type=Path, default=Path("."), metavar="DIR",
+                      help="the new site's folder (default: the current folder; made if missing)")
+    init.add_argument("--requirement", default="", metavar="SPEC",
+                      help="what the site's workflow installs the builder from, such as "
+                           "'builder @ git+https://github.com/ORG/builder@v0.4.0' (default: this "
+                           "install's git source, when pip recorded one)")
+
+    new = command("new", site_only, "start an article: content/YYYY/<slug>.md",
+                  "Write a new article's front matter under content/YYYY/ and print its path.", "builder.new")
+    new.add_argument("title", help="the headline")
+    new.add_argument("--country", action="append", default=[], metavar="NAME",
+                     help="a country (any spelling a build accepts: 'JP', 'U.S.'…); repeatable")
+    new.add_argument("--topic", action="append", default=[], metavar="NAME", help="a topic; repeatable")
+    new.add_argument("--slug", default="", help="the slug (default: from the title)")
+    new.add_argument("--draft", action="store_true", help="mark it draft: true")
+
+    imported = command("import", site_only, "turn plain-text articles into Markdown articles",
+                       "Turn plain-text articles into Markdown articles, proposing countries and related "
+                       "links.", "builder.importer")
+    imported.add_argument("files", nargs="+", type=Path, metavar="FILE", help="plain-text article(s)")
+    imported.add_argument("--title", default="", help="the headline (one FILE only)")
+    imported.add_argument("--slug", default="", help="the slug (one FILE only; default: from the title)")
+    imported.add_argument("--date", default="", help="YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]")
+    imported.add_argument("--country", action="append", default=[], metavar="NAME",
+                          help="use these countries instead of the detected ones; repeatable")
+    imported.add_argument("--topic", action="append", default=[], metavar="NAME", help="a topic; repeatable")
+    imported.add_argument("--dry-run", action="store_true", help="print the articles instead of writing them")
+
+    report = command("report", with_site, "counts and editorial checks on the archive",
+                     "Count articles per country, topic and year, and list what needs an editor's care.",
+                     "builder.report")
+    report.add_argument("--out", type=Path, metavar="DIR",
+                        help="built output folder to measure (default: site.toml's output)")
+    report.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    deploy = command("deploy", site_only, "build and publish the site to a branch (gh-pages)",
+                     "Build the site and publish it as one new commit on a branch (gh-pages), pushed to "
+                     "a remote.", "builder.deploy")
+    deploy.add_argument("--base-url", metavar="URL", help="override site.toml's base_url")
+    deploy.add_argument("--remote", help="git remote name or URL (default: [deploy] remote)")
+    deploy.add_argument("--branch", help="branch to publish to (default: [deploy] branch)")
     return parser
 
 
@@ -112,6 +158,9 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
         console.error(str(failed))
         console.info("the build stopped; the output folder was left as it was")
         return EXIT_TOOL
+    except FinishedFirst as late:
+        console.error(str(late))
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         console.error("interrupted; the output folder and the cache were left as they were")
         return EXIT_INTERRUPTED
@@ -138,7 +187,8 @@ def _run(args, console: Console) -> int:
         return _clean(args, console)
     if command == "serve":
         return _serve(args, console)
-    return args.run(args)
+    import importlib
+    return importlib.import_module(args.module).run(args)
 
 
 def _build(args, console: Console) -> int:
@@ -203,7 +253,11 @@ def _crash_log() -> str:
 
 def entry_point() -> None:
     """The ``builder`` command (and ``python -m builder``)."""
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # before main's own handler is in place (while modules load)
+        print("error: interrupted; nothing was changed", file=sys.stderr)
+        code = EXIT_INTERRUPTED
     if sys.getprofile() is None and sys.gettrace() is None:  # no profiler or coverage waiting to report
         sys.stdout.flush()
         sys.stderr.flush()

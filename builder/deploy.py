@@ -42,17 +42,6 @@ class DeployResult:
     files: int  # files in the published tree
 
 
-def add_command(commands, parents) -> None:
-    """The ``deploy`` subcommand (registered by builder.cli)."""
-    parser = commands.add_parser("deploy", parents=parents, help="build and publish the site to a branch (gh-pages)",
-                                 description="Build the site and publish it as one new commit on a branch "
-                                             "(gh-pages), pushed to a remote.")
-    parser.add_argument("--base-url", help="override site.toml's base_url")
-    parser.add_argument("--remote", help="git remote name or URL (default: [deploy] remote)")
-    parser.add_argument("--branch", help="branch to publish to (default: [deploy] branch)")
-    parser.set_defaults(run=run)
-
-
 def run(args: argparse.Namespace) -> int:
     """``python -m builder deploy``: BuildFailed (refusals, bad input) goes up to the CLI."""
     console = args.console

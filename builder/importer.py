@@ -333,21 +333,6 @@ def import_files(site: Path, files: Sequence[Path], title: str = "", date: str =
     return results
 
 
-def add_command(commands, parents) -> None:
-    parser = commands.add_parser("import", parents=parents, help="turn plain-text articles into Markdown articles",
-                                 description="Turn plain-text articles into Markdown articles, proposing "
-                                             "countries and related links.")
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="plain-text article(s)")
-    parser.add_argument("--title", default="", help="the headline (one FILE only)")
-    parser.add_argument("--slug", default="", help="the slug (one FILE only; default: from the title)")
-    parser.add_argument("--date", default="", help="YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]")
-    parser.add_argument("--country", action="append", default=[], metavar="NAME",
-                        help="use these countries instead of the detected ones; repeatable")
-    parser.add_argument("--topic", action="append", default=[], metavar="NAME", help="a topic; repeatable")
-    parser.add_argument("--dry-run", action="store_true", help="print the articles instead of writing them")
-    parser.set_defaults(run=run)
-
-
 def run(args) -> int:
     console = args.console
     if (args.title or args.slug) and len(args.files) > 1:

@@ -89,19 +89,6 @@ def init_site(folder: Path, pinned: str = "", today: dt.date | None = None) -> l
     return [f.relative for f in files]
 
 
-def add_command(commands, parents) -> None:
-    parser = commands.add_parser("init", parents=parents, help="start a new archive in a folder",
-                                 description="Start a new archive: site.toml, content/ with an example "
-                                             "article, .gitignore and a GitHub Pages workflow.")
-    parser.add_argument("folder", nargs="?", type=Path, default=Path("."), metavar="DIR",
-                        help="the new site's folder (default: the current folder; made if missing)")
-    parser.add_argument("--requirement", default="", metavar="SPEC",
-                        help="what the site's workflow installs the builder from, such as "
-                             "'builder @ git+https://github.com/ORG/builder@v0.4.0' (default: this "
-                             "install's git source, when pip recorded one)")
-    parser.set_defaults(run=run)
-
-
 def run(args) -> int:
     console = args.console
     written = init_site(args.folder, args.requirement)

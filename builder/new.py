@@ -208,19 +208,6 @@ def new_article(site: Path, title: str, countries: list[str], topics: list[str],
     return path
 
 
-def add_command(commands, parents) -> None:
-    parser = commands.add_parser("new", parents=parents, help="start an article: content/YYYY/<slug>.md",
-                                 description="Write a new article's front matter under content/YYYY/ "
-                                             "and print its path.")
-    parser.add_argument("title", help="the headline")
-    parser.add_argument("--country", action="append", default=[], metavar="NAME",
-                        help="a country (any spelling a build accepts: 'JP', 'U.S.'…); repeatable")
-    parser.add_argument("--topic", action="append", default=[], metavar="NAME", help="a topic; repeatable")
-    parser.add_argument("--slug", default="", help="the slug (default: from the title)")
-    parser.add_argument("--draft", action="store_true", help="mark it draft: true")
-    parser.set_defaults(run=run)
-
-
 def bad_slug_argument(slug: str) -> str:
     """The usage error for a --slug that is not a slug ('' when it is fine or not given)."""
     if slug and slugify(slug) != slug:

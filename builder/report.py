@@ -258,15 +258,6 @@ def report(site: Path, drafts: bool = False, out: Path | None = None) -> Report:
     return make_report(archive, content.drafts_left_out, out.resolve() if out else config.output_dir)
 
 
-def add_command(commands, parents) -> None:
-    parser = commands.add_parser("report", parents=parents, help="counts and editorial checks on the archive",
-                                 description="Count articles per country, topic and year, and list what "
-                                             "needs an editor's care.")
-    parser.add_argument("--out", type=Path, help="built output folder to measure (default: site.toml's output)")
-    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
-    parser.set_defaults(run=run)
-
-
 def run(args) -> int:
     result = report(args.site, args.drafts, args.out)
     args.console.result(as_json(result) if args.json else as_text(result))

@@ -22,6 +22,20 @@ GEN_CORPUS = REPO / "benchmarks" / "gen_corpus.py"
 sys.path.insert(0, str(REPO))
 
 
+# Fixtures that generate an archive of hundreds of articles: their tests are in the slow tier.
+CORPUS_FIXTURES = {"corpus", "corpus_500", "generated_site"}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Tiers: ``-m "not browser and not slow"`` is the fast one (see the README)."""
+    for item in items:
+        names = set(item.fixturenames)
+        if names & {"browser", "vnu_report"}:  # the tools .ci/setup installs: Chromium, Java
+            item.add_marker(pytest.mark.browser)
+        if names & CORPUS_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+
+
 def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
     """Write ``{relative path: text or bytes}`` under ``root``; text is dedented."""
     for name, data in files.items():

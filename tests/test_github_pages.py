@@ -13,7 +13,12 @@ import feedparser
 import pytest
 import yaml
 
+
+pytestmark = pytest.mark.slow  # real servers, real git and actionlint, seconds per test
+
 from conftest import REPO, article, run_cli, write_files
+
+pytestmark = pytest.mark.slow  # real servers, real git and actionlint: seconds a test
 
 WORKFLOW = REPO / ".github" / "workflows" / "pages.yml"
 

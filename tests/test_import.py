@@ -105,6 +105,7 @@ def test_headlines_matching_archive_titles_become_links(make_site):
     assert 'href="/2025/06/cuba-diplomat/"' in page
 
 
+@pytest.mark.slow
 def test_import_into_a_generated_archive_links_its_titles(tmp_path):
     site = generate_corpus(300, tmp_path / "corpus")
     sources = sorted((site / "content").rglob("*.md"))[:3]

@@ -97,6 +97,7 @@ def test_generated_archive_has_no_broken_links(corpus_500, tmp_path, base_url):
         assert_all_under(out, "/archive/")
 
 
+@pytest.mark.slow
 def test_thousand_article_archive_has_no_broken_links(tmp_path):
     """The issue's done-when: 1,000 articles, root and subpath, zero broken internal links."""
     site = generate_corpus(1000, tmp_path / "corpus", seed=7)

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import yaml
 
+import pytest
+
 from conftest import article, generate_corpus, run_cli
 from builder.new import slug_for
 
@@ -104,6 +106,7 @@ def test_slug_for_cuts_long_titles_at_a_hyphen():
     assert slug_for("Côte d’Ivoire votes") == "cote-d-ivoire-votes"
 
 
+@pytest.mark.slow
 def test_new_in_a_generated_archive_then_check(tmp_path):
     site = generate_corpus(300, tmp_path / "corpus")
     made = run_cli("new", TITLE, "--country", "Japan", "--topic", "Autos", "--site", str(site), check=True)

@@ -18,6 +18,8 @@ import pytest
 
 from conftest import REPO, article, write_files
 
+pytestmark = pytest.mark.slow  # real servers, real git and actionlint: seconds a test
+
 
 class Served:
     """``python -m builder serve`` in a subprocess; its stderr collected line by line."""

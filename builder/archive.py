@@ -14,7 +14,8 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from builder.articles import Article
+from builder.countries import flag_emoji
+from builder.model import Article
 from builder.problems import Problem
 from builder.topics import Topic
 
@@ -66,9 +67,7 @@ class TermSummary:
 
 
 def _flag(code: str) -> str:
-    if not code:
-        return ""
-    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in code)
+    return flag_emoji(code) if code else ""
 
 
 @dataclass(frozen=True)
@@ -155,11 +154,6 @@ class Archive:
     years: tuple[Year, ...]  # newest first
     links: dict  # slug -> Links
 
-    def country(self, slug: str) -> Term | None:
-        return next((t for t in self.countries if t.slug == slug), None)
-
-    def topic(self, slug: str) -> Term | None:
-        return next((t for t in self.topics if t.slug == slug), None)
 
 
 def newest_first(article: Article):

@@ -9,142 +9,20 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 
-from builder import __version__
 from builder.countries import Country, country_index
 from builder.frontmatter import split_front_matter
 from builder.markdown import render_markdown, summary_from
+from builder.model import Article, Image, RelatedItem, SourceLink
 from builder.problems import Problem, line_of_key
 from builder.text import is_slug, slugify
 from builder.topics import Topic, free_topic, vocabulary
 
 KNOWN_KEYS = ("title", "date", "updated", "slug", "summary", "countries", "topics", "related",
               "source", "author", "image", "draft")
-
-
-@dataclass(frozen=True)
-class RelatedItem:
-    """One entry of an article's ``related`` list, before slugs are resolved."""
-
-    slug: str = ""  # another article of the archive
-    title: str = ""  # headline (external link or headline only)
-    url: str = ""  # external link
-    line: int = 0  # where the item is in the source file (for problems)
-
-
-@dataclass(frozen=True)
-class BodyRef:
-    """A rendered body kept in the cache's body store instead of memory (large archives)."""
-
-    store: str  # path of the store (see builder.cache.Store)
-    digest: str
-
-    def read(self) -> str:
-        from builder.cache import Store
-        return Store.at(self.store).read(self.digest)
-
-
-@dataclass(frozen=True)
-class SourceLink:
-    """Where the story came from."""
-
-    name: str
-    url: str
-
-
-@dataclass(frozen=True)
-class Image:
-    """The article's lead image."""
-
-    src: str
-    alt: str
-
-
-@dataclass(frozen=True)
-class Article:
-    """One article, validated. Dates are aware datetimes in the site's time zone."""
-
-    path: str  # source path relative to the site folder, e.g. 'content/2025/x.md'
-    slug: str
-    title: str
-    date: dt.datetime
-    date_only: bool  # the front matter gave a date without a time
-    updated: dt.datetime | None
-    summary: str
-    body: "str | BodyRef"  # the HTML, or where the cache keeps it (see body_html)
-    countries: tuple[Country, ...]
-    topics: tuple[Topic, ...]
-    related: tuple[RelatedItem, ...]
-    source: SourceLink | None
-    authors: tuple[str, ...]
-    image: Image | None
-    draft: bool
-    extra: dict = field(hash=False)  # front-matter keys the schema does not know
-    digest: str = ""  # hash of the source bytes and parse settings
-    card: str = ""  # hash of everything but the body (what listings show); see parse_article
-
-    def __reduce__(self):
-        # Compact: the cache loads every article on a full rebuild, and nested
-        # dataclasses pickled one by one made that a third of a second per 10,000.
-        body = self.body if isinstance(self.body, str) else (self.body.store, self.body.digest)
-        return _restore_article, (
-            self.path, self.slug, self.title, self.date, self.date_only, self.updated, self.summary, body,
-            tuple([(c.name, c.code, c.slug) for c in self.countries]),
-            tuple([(t.name, t.key, t.slug) for t in self.topics]),
-            tuple([(r.slug, r.title, r.url, r.line) for r in self.related]),
-            (self.source.name, self.source.url) if self.source else None, self.authors,
-            (self.image.src, self.image.alt) if self.image else None, self.draft, self.extra,
-            self.digest, self.card)
-
-    @property
-    def body_html(self) -> str:
-        """The body as HTML (read from the cache when the article came from there)."""
-        return self.body if isinstance(self.body, str) else self.body.read()
-
-    @property
-    def year(self) -> int:
-        return self.date.year
-
-    @property
-    def month(self) -> int:
-        return self.date.month
-
-    @property
-    def terms(self) -> tuple:
-        return self.countries + self.topics
-
-    @property
-    def last_modified(self) -> dt.datetime:
-        return self.updated or self.date
-
-
-_SHARED: dict = {}  # equal countries and topics of unpickled articles are one object
-
-
-def _restore_article(path, slug, title, date, date_only, updated, summary, body, countries, topics,
-                     related, source, authors, image, draft, extra, digest, card) -> "Article":
-    shared = _SHARED
-    countries = tuple([shared.get(("c",) + c) or shared.setdefault(("c",) + c, Country(*c)) for c in countries])
-    topics = tuple([shared.get(("t",) + t) or shared.setdefault(("t",) + t, Topic(*t)) for t in topics])
-    # Frozen dataclasses set each field through object.__setattr__: filling the
-    # instance dict directly is several times faster for the same object.
-    return _make(Article, path=path, slug=slug, title=title, date=date, date_only=date_only,
-                 updated=updated, summary=summary, body=body if isinstance(body, str) else _make(
-                     BodyRef, store=body[0], digest=body[1]),
-                 countries=countries, topics=topics,
-                 related=tuple([_make(RelatedItem, slug=r[0], title=r[1], url=r[2], line=r[3]) for r in related]),
-                 source=_make(SourceLink, name=source[0], url=source[1]) if source else None, authors=authors,
-                 image=_make(Image, src=image[0], alt=image[1]) if image else None, draft=draft, extra=extra,
-                 digest=digest, card=card)
-
-
-def _make(cls, **fields):
-    instance = object.__new__(cls)
-    instance.__dict__.update(fields)
-    return instance
 
 
 @dataclass(frozen=True)
@@ -165,7 +43,9 @@ class ParseSettings:
                    topic_vocabulary=tuple(sorted((k, tuple(v)) for k, v in config.topic_vocabulary.items())))
 
     def fingerprint(self) -> str:
-        return hashlib.sha256(repr((self, __version__)).encode()).hexdigest()[:16]
+        """These settings and the code that applies them (see builder.fingerprints.code_fingerprint)."""
+        from builder.code import code_fingerprint
+        return hashlib.sha256(repr((self, code_fingerprint())).encode()).hexdigest()[:16]
 
 
 class _Fields:
@@ -181,11 +61,20 @@ class _Fields:
         self.problems.append(Problem(self.path, line, message))
 
 
-def parse_article(path: str, raw: bytes, settings: ParseSettings) -> tuple[Article | None, list[Problem]]:
-    """Parse one file; return the Article (None if unusable) and its problems."""
+@dataclass(frozen=True)
+class Parsed:
+    """One source file parsed: the Article (None if unusable), its body and its problems."""
+
+    article: Article | None
+    body: str  # the rendered HTML ('' when the article is unusable)
+    problems: tuple[Problem, ...] = ()
+
+
+def parse_article(path: str, raw: bytes, settings: ParseSettings) -> Parsed:
+    """Parse one file into an Article, its rendered body, and its problems."""
     split = split_front_matter(path, raw)
     if isinstance(split, Problem):
-        return None, [split]
+        return Parsed(None, "", (split,))
     meta = split.meta
     fields = _Fields(path, split.meta_text)
     zone = _zone(settings.timezone)
@@ -241,7 +130,7 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> tuple[Artic
         draft = False
 
     if fields.problems:
-        return None, fields.problems
+        return Parsed(None, "", tuple(fields.problems))
     extra = {k: v for k, v in meta.items() if k not in KNOWN_KEYS}
     settings_key = settings.fingerprint().encode()
     digest = hashlib.sha256(raw + settings_key).hexdigest()[:20]
@@ -249,10 +138,11 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> tuple[Artic
     # (which may come from the body): hashing those is cheaper than the parsed fields.
     card = hashlib.sha256(b"\0".join((settings_key, path.encode(), split.meta_text.encode(),
                                       summary.encode()))).hexdigest()[:20]
-    return Article(path=path, slug=slug, title=title, date=date, date_only=date_only,
-                   updated=updated, summary=summary, body=body_html, countries=countries,
-                   topics=topics, related=related, source=source, authors=authors, image=image,
-                   draft=draft, extra=extra, digest=digest, card=card), []
+    article = Article(path=path, slug=slug, title=title, date=date, date_only=date_only,
+                      updated=updated, summary=summary, countries=countries, topics=topics,
+                      related=related, source=source, authors=authors, image=image, draft=draft,
+                      extra=extra, body_digest=digest, card=card)
+    return Parsed(article, body_html)
 
 
 def _zone(name: str):

@@ -3,25 +3,25 @@
 Under the cache folder (``.cache/`` by default), besides compiled templates
 (``templates/``, kept by Jinja), two files:
 
-- ``state.pickle`` (small): the last successful build's input signature,
-  output file list and counts — all a no-op rebuild reads — plus what the
-  archive step and the templates analysis can reuse.
-- ``cache.sqlite``: three tables, each written row by row so that a
-  rebuild after one edit writes a few rows, not the whole cache:
-  ``bodies`` (each article's rendered Markdown by digest, read only when a
-  page shows it), ``articles`` (every parsed article by source path, with
-  the file's size, mtime and sha256) and ``pages`` (every page's
-  fingerprint, the model objects it refers to and its plan, for a rebuild
-  that patches only the pages an edit reaches; see builder.fingerprints).
+- ``state.pickle`` (small): the last successful build's BuildState
+  (builder.state) — all a no-op rebuild reads.
+- ``cache.sqlite``: four tables, each written row by row so that a rebuild
+  after one edit writes a few rows, not the whole cache: ``bodies`` (each
+  article's rendered Markdown by body digest, read only when a page shows
+  it), ``articles`` (every parsed article by source path, with the file's
+  size, mtime and sha256), ``pages`` (every page's fingerprint, the slugs it
+  refers to and its plan; see builder.fingerprints) and ``memos`` (what the
+  archive step can reuse).
 
-The state file carries a key made of the builder version and everything
-that shapes parsing. It is removed before the database changes and written
-again after, so a build that stops half-way leaves no state, and a
-database without a matching state is thrown away: the next build goes on
-cold. A missing, corrupted or foreign file is discarded with a note.
-Deleting the cache never changes the output: page fingerprints only let
-unchanged pages be skipped when the file from the last build is still in
-the output folder.
+The state file carries the cache key (the code fingerprint and everything that
+shapes parsing) and FORMAT. It is removed before the database changes and
+written again after, so a build that stops half-way leaves no state, and a
+database without a matching state is thrown away. A missing, corrupted or
+foreign file is discarded with a note. Nothing in the cache holds an absolute
+path: a site folder moved with its cache (or restored by CI elsewhere) keeps it.
+Deleting the cache never changes the output.
+
+The cache imports the model; the model knows nothing of the cache.
 """
 
 from __future__ import annotations
@@ -34,10 +34,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builder.articles import Article
+from builder.bodies import MissingBody
+from builder.model import Article
+from builder.state import FORMAT, BuildState
 
 MAGIC = "builder-cache"
-FORMAT = 5
 STATE_FILE = "state.pickle"
 DATABASE_FILE = "cache.sqlite"
 
@@ -57,257 +58,57 @@ class PageRecord:
 
     fingerprint: str
     full: bool  # its template shows article bodies
-    keys: tuple[str, ...]  # the model objects it refers to (see builder.fingerprints)
-    plan: bytes  # the Page, pickled with those objects as references
-
-
-@dataclass
-class Cache:
-    folder: Path
-    key: str  # builder version + parse settings
-    articles: dict[str, ArticleRecord] = field(default_factory=dict)
-    pages: dict[str, str] = field(default_factory=dict)  # output path -> fingerprint
-    state: dict = field(default_factory=dict)  # last build's input signature, file list, counts…
-    notes: list[str] = field(default_factory=list)
-    temporary: bool = False  # --no-cache: a throwaway folder
-    _records_loaded: bool = True
-
-    @classmethod
-    def open(cls, folder: Path, key: str) -> "Cache":
-        """The cache in ``folder``: only the small state file is read now (a no-op
-        rebuild needs nothing more); articles and pages load on first use."""
-        cache = cls(folder=folder, key=key)
-        loaded = cache._read_state()
-        if loaded is None:
-            cache._drop_database()  # no state vouches for it
-        else:
-            cache.state = loaded
-            cache._records_loaded = False
-        return cache
-
-    @classmethod
-    def throwaway(cls, key: str) -> "Cache":
-        """A cache that lives for one build (``--no-cache``)."""
-        return cls(folder=Path(tempfile.mkdtemp(prefix="builder-cache-")), key=key, temporary=True)
-
-    @property
-    def database(self) -> str:
-        """Path of the SQLite file (bodies, articles, pages)."""
-        return str(self.folder / DATABASE_FILE)
-
-    @property
-    def compiled(self) -> Path | None:
-        """Folder for compiled templates (none for a throwaway cache)."""
-        if self.temporary:
-            return None
-        folder = self.folder / "templates"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-
-    def store(self) -> "Store":
-        return Store.at(self.database)
-
-    def _read_state(self) -> dict | None:
-        path = self.folder / STATE_FILE
-        if not path.exists():
-            return None
-        try:
-            with open(path, "rb") as handle:
-                header = pickle.load(handle)
-                if not (isinstance(header, tuple) and len(header) == 3 and header[0] == MAGIC):
-                    raise ValueError("not a builder cache file")
-                if header[1:] != (FORMAT, self.key):
-                    self.notes.append("cache made by another version or other settings: rebuilding it")
-                    return None
-                state = pickle.load(handle)
-            if not isinstance(state, dict):
-                raise ValueError("unexpected contents")
-            return state
-        except Exception as error:  # any damage means: start cold, never fail the build
-            self.notes.append(f"cache file {path} is unreadable ({type(error).__name__}): discarded")
-            return None
-
-    def _drop_database(self) -> None:
-        Store.close_all(self.database)
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            try:
-                os.unlink(self.database + suffix)
-            except FileNotFoundError:
-                pass
-
-    def checked_store(self) -> "Store | None":
-        """The database, or None after discarding a damaged one (with a note)."""
-        try:
-            store = self.store()
-            store.check()
-            return store
-        except sqlite3.DatabaseError as error:
-            self._discard(error)
-            return None
-
-    def body_digests(self) -> set[str]:
-        """The digests of the bodies the database holds (none after discarding a damaged one)."""
-        store = self.checked_store()
-        try:
-            return store.digests() if store else set()
-        except sqlite3.DatabaseError as error:
-            self._discard(error)
-            return set()
-
-    def _discard(self, error: Exception) -> None:
-        self.notes.append(f"cache file {self.database} is unreadable ({error}): discarded")
-        self._drop_database()
-        self.state, self.articles, self.pages = {}, {}, {}
-        self._records_loaded = True
-
-    def load_records(self) -> None:
-        """Read the parsed articles and page fingerprints (once)."""
-        if self._records_loaded:
-            return
-        self._records_loaded = True
-        store = self.checked_store()
-        if store is None:
-            return
-        try:
-            self.articles = store.all_articles()
-            self.pages = store.fingerprints()
-        except Exception as error:  # a damaged file, or a row that does not unpickle: start cold
-            self._discard(error)
-
-    def archive_memo(self) -> dict:
-        """What the archive step can reuse (see builder.archive), kept out of the state file:
-        only full builds read it, and at 100,000 articles it is megabytes."""
-        store = self.checked_store()
-        return store.memo("archive") if store else {}
-
-    def save(self, articles: dict[str, ArticleRecord], pages: dict[str, "PageRecord | str"], state: dict,
-             complete: bool = True, archive_memo: dict | None = None) -> None:
-        """Write what changed since the last save: article rows, page rows, then the state.
-
-        ``pages`` maps output paths to PageRecords, or to the fingerprint alone for a
-        page whose row is known to be current. ``complete``: ``articles`` and ``pages``
-        are everything the site has (rows missing from them are deleted); otherwise
-        they are the rows to update.
-        """
-        if self.temporary:
-            return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / STATE_FILE).unlink(missing_ok=True)  # until the rows are right again
-        store = self.store()
-        old = self.articles
-        changed = [(path, record) for path, record in articles.items()
-                   if old.get(path) is not record and old.get(path) != record]
-        gone = [path for path in old if path not in articles] if complete else []
-        new_pages = {output: record for output, record in pages.items()
-                     if not isinstance(record, str) and self.pages.get(output) != record.fingerprint}
-        gone_pages = [output for output in self.pages if output not in pages] if complete else []
-        store.write(changed, gone, new_pages, gone_pages)
-        if archive_memo is not None:
-            store.set_memo("archive", archive_memo)
-        if complete:
-            if gone or any(path in old and old[path].article.digest != record.article.digest
-                           for path, record in changed):
-                store.keep_bodies({record.article.digest for record in articles.values()})
-            self.articles = dict(articles)
-            self.pages = {output: _fingerprint(record) for output, record in pages.items()}
-            self._records_loaded = True
-        elif self._records_loaded:  # what is in memory is the whole cache: keep it so
-            self.articles.update(articles)
-            self.pages.update((output, _fingerprint(record)) for output, record in pages.items())
-            if any(path in old and old[path].article.digest != record.article.digest
-                   for path, record in changed):
-                store.keep_bodies({record.article.digest for record in self.articles.values()})
-        # Otherwise the rows are read when a build needs them all; a replaced body
-        # stays in the database until a full build prunes it.
-        self._write_state(state)
-        self.state = state
-
-    def save_state(self, state: dict) -> None:
-        """Write the state alone (the rows did not change)."""
-        if not self.temporary:
-            self._write_state(state)
-        self.state = state
-
-    def rekey(self, key: str) -> None:
-        """Forget everything when what shapes parsing changed (serve, after a site.toml edit)."""
-        if key != self.key:
-            self.key, self.articles, self.pages, self.state = key, {}, {}, {}
-            self._records_loaded = True
-            (self.folder / STATE_FILE).unlink(missing_ok=True)
-            self._drop_database()
-
-    def _write_state(self, state: dict) -> None:
-        handle = tempfile.NamedTemporaryFile("wb", dir=self.folder, delete=False, suffix=".tmp")
-        with handle:
-            pickle.dump((MAGIC, FORMAT, self.key), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, self.folder / STATE_FILE)
-
-    def close(self) -> None:
-        Store.close_all(self.database)
-        if self.temporary:
-            shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _fingerprint(record: "PageRecord | str") -> str:
-    return record if isinstance(record, str) else record.fingerprint
+    keys: tuple[str, ...]  # the slugs of the articles it refers to (see builder.fingerprints)
+    plan: bytes  # the Page, pickled with those articles as references
 
 
 class Store:
-    """The cache's SQLite file: bodies, articles and pages.
+    """The cache's SQLite file: bodies, articles, pages and memos.
 
-    One file instead of one file per article: a cold build of 10,000
-    articles would otherwise create 10,000 files. Each process opens its
-    own connection (worker processes are forked), and writes go in one
-    transaction per batch.
+    One file instead of one file per article: a cold build of 10,000 articles would
+    otherwise create 10,000 files. Each process opens its own connection on first use
+    (worker processes are forked from the builder and must not share the parent's),
+    and writes go in one transaction per batch.
     """
 
-    _open: dict[tuple[int, str], "Store"] = {}
-
-    def __init__(self, path: str):
+    def __init__(self, path: Path):
         self.path = path
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        if self._connection is None or self._pid != os.getpid():
+            self._connection = self._connect()
+            self._pid = os.getpid()
+        return self._connection
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         # Builds run one at a time (serve rebuilds on its own thread): sharing is safe.
-        self.connection = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        connection = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
         # No journal and no fsync: this is a disposable cache (the state file is removed
         # while it changes, and a database no state vouches for is thrown away), and
         # with a journal a cold build spent a fifth of its parsing time writing bodies twice.
-        self.connection.execute("PRAGMA journal_mode=OFF")
-        self.connection.execute("PRAGMA synchronous=OFF")
+        connection.execute("PRAGMA journal_mode=OFF")
+        connection.execute("PRAGMA synchronous=OFF")
         # 64 MB of page cache (the default is 2 MB): inserts by random digest into a table
         # of hundreds of megabytes otherwise read their B-tree pages back again and again.
-        self.connection.execute("PRAGMA cache_size=-65536")
-        self.connection.executescript(
+        connection.execute("PRAGMA cache_size=-65536")
+        connection.executescript(
             "CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT NOT NULL);"
             "CREATE TABLE IF NOT EXISTS articles (path TEXT PRIMARY KEY, slug TEXT NOT NULL,"
-            " size INTEGER NOT NULL, mtime INTEGER NOT NULL, record BLOB NOT NULL);"
+            " size INTEGER NOT NULL, mtime INTEGER NOT NULL, sha TEXT NOT NULL, record BLOB NOT NULL);"
             "CREATE INDEX IF NOT EXISTS articles_slug ON articles (slug);"
             "CREATE TABLE IF NOT EXISTS pages (output TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
             " full INTEGER NOT NULL, keys TEXT NOT NULL, plan BLOB NOT NULL);"
             "CREATE TABLE IF NOT EXISTS memos (name TEXT PRIMARY KEY, value BLOB NOT NULL);")
+        return connection
 
-    @classmethod
-    def at(cls, path: str) -> "Store":
-        """This process's connection to the store at ``path``."""
-        key = (os.getpid(), path)
-        store = cls._open.get(key)
-        if store is None:
-            store = cls._open[key] = cls(path)
-        return store
-
-    @classmethod
-    def close_all(cls, path: str) -> None:
-        """Close this process's connections to ``path`` (before the file goes away)."""
-        for key in [k for k in cls._open if k[1] == path]:
-            cls._open.pop(key).connection.close()
-
-    def memo(self, name: str) -> dict:
-        row = self.connection.execute("SELECT value FROM memos WHERE name = ?", (name,)).fetchone()
-        return pickle.loads(row[0]) if row else {}
-
-    def set_memo(self, name: str, value: dict) -> None:
-        self.connection.execute("INSERT OR REPLACE INTO memos VALUES (?, ?)",
-                                (name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
+    def close(self) -> None:
+        if self._connection is not None and self._pid == os.getpid():
+            self._connection.close()
+        self._connection = None
 
     def check(self) -> None:
         """Raise sqlite3.DatabaseError if the file is damaged (cheaply: reads the schema)."""
@@ -315,13 +116,13 @@ class Store:
 
     # Bodies ---------------------------------------------------------------
 
-    def read(self, digest: str) -> str:
+    def html(self, digest: str) -> str:
         row = self.connection.execute("SELECT html FROM bodies WHERE digest = ?", (digest,)).fetchone()
         if row is None:
-            raise LookupError(f"body {digest} is missing from the cache {self.path}")
+            raise MissingBody(f"body {digest} is missing from the cache")
         return row[0]
 
-    def add(self, bodies: list[tuple[str, str]]) -> None:
+    def add(self, bodies) -> None:
         with self.connection:
             self.connection.execute("BEGIN")
             self.connection.executemany("INSERT OR IGNORE INTO bodies VALUES (?, ?)", bodies)
@@ -353,10 +154,10 @@ class Store:
                 found[slug] = record
         return found
 
-    def stats(self) -> dict[str, tuple[int, int]]:
-        """(size, mtime_ns) of every cached article's file, by path."""
-        return {path: (size, mtime) for path, size, mtime in
-                self.connection.execute("SELECT path, size, mtime FROM articles")}
+    def sources(self) -> dict[str, tuple[tuple[int, int], str]]:
+        """((size, mtime_ns), sha256) of every cached article's file, by path."""
+        return {path: ((size, mtime), sha) for path, size, mtime, sha in
+                self.connection.execute("SELECT path, size, mtime, sha FROM articles")}
 
     def articles_at(self, paths: list[str]) -> dict[str, ArticleRecord]:
         return {path: ArticleRecord(*pickle.loads(record))
@@ -396,8 +197,8 @@ class Store:
             self.connection.execute("BEGIN")
             self.connection.executemany("DELETE FROM articles WHERE path = ?", [(p,) for p in gone])
             self.connection.executemany(
-                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?)",
-                [(path, record.article.slug, record.stat[0], record.stat[1],
+                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?)",
+                [(path, record.article.slug, record.stat[0], record.stat[1], record.sha,
                   dumps((record.stat, record.sha, record.article), protocol=pickle.HIGHEST_PROTOCOL))
                  for path, record in articles])
             self.connection.executemany("DELETE FROM pages WHERE output = ?", [(o,) for o in gone_pages])
@@ -405,6 +206,218 @@ class Store:
                 "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?)",
                 [(output, r.fingerprint, int(r.full), "\n" + "\n".join(r.keys) + "\n", r.plan)
                  for output, r in pages.items()])
+
+    def memo(self, name: str) -> dict:
+        row = self.connection.execute("SELECT value FROM memos WHERE name = ?", (name,)).fetchone()
+        return pickle.loads(row[0]) if row else {}
+
+    def set_memo(self, name: str, value: dict) -> None:
+        self.connection.execute("INSERT OR REPLACE INTO memos VALUES (?, ?)",
+                                (name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
+
+
+@dataclass
+class Cache:
+    """The site's cache folder; ``Cache.none()`` for a build that keeps nothing (--no-cache)."""
+
+    folder: Path | None
+    key: str  # the code fingerprint + everything that shapes parsing
+    state: BuildState | None = None
+    notes: list[str] = field(default_factory=list)
+    articles: dict[str, ArticleRecord] = field(default_factory=dict)
+    pages: dict[str, str] = field(default_factory=dict)  # output path -> fingerprint
+    _records_loaded: bool = True
+    _store: Store | None = None
+
+    @classmethod
+    def open(cls, folder: Path, key: str) -> "Cache":
+        """The cache in ``folder``: only the small state file is read now (a no-op
+        rebuild needs nothing more); articles and pages load on first use."""
+        cache = cls(folder=folder, key=key)
+        cache.state = cache._read_state()
+        if cache.state is None:
+            cache._drop_database()  # no state vouches for it
+        else:
+            cache._records_loaded = False
+        return cache
+
+    @classmethod
+    def none(cls, key: str) -> "Cache":
+        """A build that neither reads nor keeps a cache: bodies stay in memory."""
+        return cls(folder=None, key=key)
+
+    @property
+    def keeps(self) -> bool:
+        """Whether this cache stores anything (False for --no-cache)."""
+        return self.folder is not None
+
+    @property
+    def store(self) -> Store | None:
+        if self.folder is None:
+            return None
+        if self._store is None:
+            self._store = Store(self.folder / DATABASE_FILE)
+        return self._store
+
+    @property
+    def compiled(self) -> Path | None:
+        """Folder for compiled templates (none without a cache)."""
+        if self.folder is None:
+            return None
+        folder = self.folder / "templates"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def _read_state(self) -> BuildState | None:
+        path = self.folder / STATE_FILE
+        if not path.exists():
+            return None
+        try:
+            with open(path, "rb") as handle:
+                header = pickle.load(handle)
+                if not (isinstance(header, tuple) and len(header) == 3 and header[0] == MAGIC):
+                    raise ValueError("not a builder cache file")
+                if header[1:] != (FORMAT, self.key):
+                    self.notes.append("cache made by other code or other settings: rebuilding it")
+                    return None
+                state = pickle.load(handle)
+            if not isinstance(state, BuildState):
+                raise ValueError("unexpected contents")
+            return state
+        except Exception as error:  # any damage means: start cold, never fail the build
+            self.notes.append(f"cache file {path} is unreadable ({type(error).__name__}): discarded")
+            return None
+
+    def _drop_database(self) -> None:
+        if self.folder is None:
+            return
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        database = str(self.folder / DATABASE_FILE)
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            try:
+                os.unlink(database + suffix)
+            except FileNotFoundError:
+                pass
+
+    def checked_store(self) -> Store | None:
+        """The database, or None (without a cache, or after discarding a damaged one with a note)."""
+        store = self.store
+        if store is None:
+            return None
+        try:
+            store.check()
+            return store
+        except sqlite3.DatabaseError as error:
+            self._discard(error)
+            return None
+
+    def body_digests(self) -> set[str]:
+        """The digests of the bodies the database holds (none after discarding a damaged one)."""
+        store = self.checked_store()
+        try:
+            return store.digests() if store else set()
+        except sqlite3.DatabaseError as error:
+            self._discard(error)
+            return set()
+
+    def _discard(self, error: Exception) -> None:
+        self.notes.append(f"cache file {self.folder / DATABASE_FILE} is unreadable ({error}): discarded")
+        self._drop_database()
+        self.state, self.articles, self.pages = None, {}, {}
+        self._records_loaded = True
+
+    def load_records(self) -> None:
+        """Read the parsed articles and page fingerprints (once)."""
+        if self._records_loaded:
+            return
+        self._records_loaded = True
+        store = self.checked_store()
+        if store is None:
+            return
+        try:
+            self.articles = store.all_articles()
+            self.pages = store.fingerprints()
+        except Exception as error:  # a damaged file, or a row that does not unpickle: start cold
+            self._discard(error)
+
+    def archive_memo(self) -> dict:
+        """What the archive step can reuse (see builder.archive), kept out of the state file:
+        only full builds read it, and at 100,000 articles it is megabytes."""
+        store = self.checked_store()
+        return store.memo("archive") if store else {}
+
+    def save(self, articles: dict[str, ArticleRecord], pages: dict[str, "PageRecord | str"], state: BuildState,
+             complete: bool = True, archive_memo: dict | None = None) -> None:
+        """Write what changed since the last save: article rows, page rows, then the state.
+
+        ``pages`` maps output paths to PageRecords, or to the fingerprint alone for a
+        page whose row is known to be current. ``complete``: ``articles`` and ``pages``
+        are everything the site has (rows missing from them are deleted); otherwise
+        they are the rows to update.
+        """
+        if self.folder is None:
+            self.state = state
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / STATE_FILE).unlink(missing_ok=True)  # until the rows are right again
+        store = self.store
+        old = self.articles
+        changed = [(path, record) for path, record in articles.items()
+                   if old.get(path) is not record and old.get(path) != record]
+        gone = [path for path in old if path not in articles] if complete else []
+        new_pages = {output: record for output, record in pages.items()
+                     if not isinstance(record, str) and self.pages.get(output) != record.fingerprint}
+        gone_pages = [output for output in self.pages if output not in pages] if complete else []
+        store.write(changed, gone, new_pages, gone_pages)
+        if archive_memo is not None:
+            store.set_memo("archive", archive_memo)
+        replaced = any(path in old and old[path].article.body_digest != record.article.body_digest
+                       for path, record in changed)
+        if complete:
+            if gone or replaced:
+                store.keep_bodies({record.article.body_digest for record in articles.values()})
+            self.articles = dict(articles)
+            self.pages = {output: _fingerprint(record) for output, record in pages.items()}
+            self._records_loaded = True
+        elif self._records_loaded:  # what is in memory is the whole cache: keep it so
+            self.articles.update(articles)
+            self.pages.update((output, _fingerprint(record)) for output, record in pages.items())
+            if replaced:
+                store.keep_bodies({record.article.body_digest for record in self.articles.values()})
+        # Otherwise the rows are read when a build needs them all; a replaced body
+        # stays in the database until a full build prunes it.
+        self.save_state(state)
+
+    def save_state(self, state: BuildState) -> None:
+        """Write the state alone (the rows did not change)."""
+        self.state = state
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile("wb", dir=self.folder, delete=False, suffix=".tmp")
+        with handle:
+            pickle.dump((MAGIC, FORMAT, self.key), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(handle.name, self.folder / STATE_FILE)
+
+    def rekey(self, key: str) -> None:
+        """Forget everything when what shapes parsing changed (serve, after a site.toml edit)."""
+        if key != self.key:
+            self.key, self.articles, self.pages, self.state = key, {}, {}, None
+            self._records_loaded = True
+            if self.folder is not None:
+                (self.folder / STATE_FILE).unlink(missing_ok=True)
+                self._drop_database()
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def _fingerprint(record: "PageRecord | str") -> str:
+    return record if isinstance(record, str) else record.fingerprint
 
 
 def clean(folder: Path) -> bool:

@@ -209,10 +209,10 @@ def _build(args, console: Console) -> int:
 
 
 def _check(args, console: Console) -> int:
-    from builder.build import BuildOptions, build
+    from builder.build import BuildOptions, check
     progress = console.progress()
     try:
-        result = build(BuildOptions(site=args.site, drafts=args.drafts, write=False), progress=progress)
+        result = check(BuildOptions(site=args.site, drafts=args.drafts), progress=progress)
     finally:
         progress.close()
     console.summary(f"ok: {plural(result.articles, 'article')}, {plural(result.pages, 'page')}, no problems")

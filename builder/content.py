@@ -7,15 +7,16 @@ cached (see ``builder.cache``) without changing the result.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from builder import workers
-from builder.articles import Article, BodyRef, ParseSettings, parse_article
-from builder.cache import ArticleRecord, Cache, Store
+from builder.articles import ParseSettings, Parsed, parse_article
+from builder.bodies import MemoryBodies
+from builder.cache import ArticleRecord, Cache
+from builder.model import Article
 from builder.problems import Problem
 from builder.text import slugify
 
@@ -66,49 +67,65 @@ class _Job:
     known_sha: str  # sha256 of the bytes the cached article came from ('' if none)
 
 
-def load_articles(sources: list[SourceFile], settings: ParseSettings, cache: Cache,
-                  jobs: int, advance=None) -> tuple[list[tuple[Article | None, list[Problem]]], dict[str, ArticleRecord]]:
+@dataclass(frozen=True)
+class Loaded:
+    """Every source parsed (or taken from the cache), with the store of their bodies."""
+
+    results: list[tuple[Article | None, tuple[Problem, ...]]]  # one per source, in order
+    records: dict[str, ArticleRecord]  # what the cache keeps of each parsed source, by path
+    bodies: object  # resolves body digests: the cache's Store, or MemoryBodies without a cache
+
+
+def load_articles(sources: list[SourceFile], settings: ParseSettings, cache: Cache, jobs: int,
+                  advance=None) -> Loaded:
     """Parse every source, reusing cached articles whose file did not change.
 
-    A file whose (size, mtime) matches the cache is not read at all; one
-    whose bytes hash to the cached sha256 is not parsed again.
+    A file whose (size, mtime) matches the cache is not read at all; one whose bytes
+    hash to the cached sha256 is not parsed again. With a cache, bodies go to its
+    database as they are parsed (in the workers); without one, they come back here.
     """
     records: dict[str, ArticleRecord] = {}
-    failed: dict[str, list[Problem]] = {}
+    failed: dict[str, tuple[Problem, ...]] = {}
     pending: list[_Job] = []
-    # A cached article is only as good as its body file (someone may have pruned the cache).
-    bodies = cache.body_digests()
+    store = cache.checked_store()
+    # A cached article is only as good as its body (someone may have pruned the cache).
+    bodies_known = cache.body_digests() if store is not None else set()
     for source in sources:
         record = cache.articles.get(source.path)
-        if record is not None and record.article.digest not in bodies:
+        if record is not None and record.article.body_digest not in bodies_known:
             record = None
         if record is not None and record.stat == source.stat:
             records[source.path] = record
         else:
             pending.append(_Job(source, record.sha if record else ""))
+    memory = MemoryBodies()
     if pending:
         def parse_chunk(chunk: list[_Job]):
             results = [_parse_job(job, settings) for job in chunk]
-            # Bodies go to the store in one transaction per chunk, not one file each.
-            store = Store.at(cache.database)
-            store.add([(a.digest, a.body) for _, a, _ in results if a is not None])
-            return [(sha, dataclasses.replace(a, body=BodyRef(cache.database, a.digest)) if a else None, p)
-                    for sha, a, p in results]
-        for job, (sha, article, problems) in zip(pending, workers.run(parse_chunk, pending, jobs, advance)):
+            parsed = [(parsed.article.body_digest, parsed.body) for _, parsed in results if parsed.article]
+            if store is not None:  # one transaction per chunk, not one per file
+                store.add(parsed)
+                return [(sha, parsed.article, parsed.problems, None) for sha, parsed in results]
+            return [(sha, parsed.article, parsed.problems, parsed.body) for sha, parsed in results]
+
+        for job, (sha, article, problems, body) in zip(pending, workers.run(parse_chunk, pending, jobs, advance)):
             if article is None and not problems:  # same bytes as cached: reuse
                 article = cache.articles[job.source.path].article
             if article is None:
                 failed[job.source.path] = problems
-            else:
-                records[job.source.path] = ArticleRecord(job.source.stat, sha, article)
-    results = [(records[s.path].article, []) if s.path in records else (None, failed[s.path])
+                continue
+            records[job.source.path] = ArticleRecord(job.source.stat, sha, article)
+            if body is not None:
+                memory.bodies[article.body_digest] = body
+    results = [(records[s.path].article, ()) if s.path in records else (None, failed[s.path])
                for s in sources]
-    return results, records
+    return Loaded(results, records, store if store is not None else memory)
 
 
-def parse_sources(sources: list[SourceFile], settings: ParseSettings) -> list[tuple[Article | None, list[Problem]]]:
-    """Parse files in this process, bodies kept in memory (for tools that need no cache)."""
-    return [_parse_job(_Job(source, ""), settings)[1:] for source in sources]
+def parse_sources(sources: list[SourceFile], settings: ParseSettings) -> list[tuple[Article | None, tuple[Problem, ...]]]:
+    """Parse files in this process, bodies dropped (for tools that need only the articles)."""
+    return [(parsed.article, parsed.problems) for _, parsed in
+            (_parse_job(_Job(source, ""), settings) for source in sources)]
 
 
 def _read(path: str) -> bytes:
@@ -116,20 +133,23 @@ def _read(path: str) -> bytes:
         return handle.read()
 
 
-def _parse_job(job: _Job, settings: ParseSettings):
-    """(sha, article, problems); (sha, None, []) when the cache has these bytes parsed."""
+def parse_source(source: SourceFile, known_sha: str, settings: ParseSettings) -> tuple[str, Parsed]:
+    """(sha, parsed); the Parsed has no article and no problems when the bytes hash to ``known_sha``."""
+    return _parse_job(_Job(source, known_sha), settings)
+
+
+def _parse_job(job: _Job, settings: ParseSettings) -> tuple[str, Parsed]:
     try:
         raw = _read(job.source.absolute)
     except OSError as error:
-        return "", None, [Problem(job.source.path, 0, f"cannot read: {error.strerror}")]
+        return "", Parsed(None, "", (Problem(job.source.path, 0, f"cannot read: {error.strerror}"),))
     sha = hashlib.sha256(raw).hexdigest()
     if sha == job.known_sha:
-        return sha, None, []
-    article, problems = parse_article(job.source.path, raw, settings)
-    return sha, article, problems
+        return sha, Parsed(None, "")
+    return sha, parse_article(job.source.path, raw, settings)
 
 
-def collect(results: list[tuple[Article | None, list[Problem]]], drafts: bool) -> tuple[Content, list[Problem]]:
+def collect(results: list[tuple[Article | None, tuple[Problem, ...]]], drafts: bool) -> tuple[Content, list[Problem]]:
     """Gather parsed articles, leave out drafts, and find duplicate slugs."""
     problems: list[Problem] = []
     articles: list[Article] = []
@@ -157,3 +177,11 @@ def collect(results: list[tuple[Article | None, list[Problem]]], drafts: bool) -
                                                    f"also used by {article.path}"))
     return Content(articles=tuple(articles), drafts_left_out=left_out,
                    unparsed_slugs=frozenset(unparsed)), problems
+
+
+def site_static(root: Path) -> dict[str, Path]:
+    """A site's own static/ folder (images, favicons, CNAME…): copied to the output root as it is."""
+    folder = root / "static"
+    if not folder.is_dir():
+        return {}
+    return {path.relative_to(folder).as_posix(): path for path in sorted(folder.rglob("*")) if path.is_file()}

@@ -15,11 +15,12 @@ from functools import lru_cache
 
 import pycountry
 
+from builder.records import Compact
 from builder.text import slugify
 
 
 @dataclass(frozen=True, order=True)
-class Country:
+class Country(Compact):
     """An ISO 3166-1 country as the archive shows it."""
 
     name: str  # familiar display name, e.g. 'Russia'
@@ -28,12 +29,16 @@ class Country:
 
     @property
     def flag(self) -> str:
-        """The flag emoji (regional indicator symbols) for the code."""
-        return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in self.code)
+        return flag_emoji(self.code)
 
     @property
     def kind(self) -> str:
         return "country"
+
+
+def flag_emoji(code: str) -> str:
+    """The flag emoji (regional indicator symbols) for an ISO alpha-2 code."""
+    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in code)
 
 
 # Display names where ISO's short name is not the one readers know.

@@ -12,8 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from builder.archive import Archive, TermSummary
-from builder.articles import Article
-from builder.pages import Page
+from builder.model import Article
+from builder.pages import Context, Page
 from builder.urls import Urls
 
 # The feed of an empty archive still needs an <updated>: a fixed time, not the clock.
@@ -34,6 +34,14 @@ class Feed:
         return max((a.last_modified for a in self.articles), default=EMPTY_FEED_UPDATED)
 
 
+@dataclass(frozen=True)
+class FeedContext(Context):
+    """A feed page."""
+
+    title: str
+    feed: Feed
+
+
 def plan_feeds(archive: Archive, urls: Urls, size: int) -> list[Page]:
     """The site's Atom and JSON feeds, then one Atom feed per country and topic."""
     newest = archive.articles[:size]
@@ -42,5 +50,5 @@ def plan_feeds(archive: Archive, urls: Urls, size: int) -> list[Page]:
     feeds += [("feed.xml", term.name, Feed(urls.term_feed(term), urls.term(term), term.articles[:size], term.summary))
               for term in archive.countries + archive.topics]
     return [Page(kind="feed", url=feed.url, output=urls.output_path(feed.url), template=template,
-                 title=title, context={"feed": feed})
+                 context=FeedContext(title, feed))
             for template, title, feed in feeds]

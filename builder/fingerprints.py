@@ -3,8 +3,8 @@
 A page is rendered again only when its fingerprint differs from the last
 build's. The fingerprint covers the planned Page (URL, template, title and
 template context: links, pagination, summaries of terms and years…), the
-articles it refers to, the templates, the configuration and the builder
-version.
+articles it refers to, the templates, the configuration and the code
+(builder.code).
 
 The Page is serialised with pickle (its C code walks nested dataclasses,
 tuples and dicts far faster than Python can), each Article replaced by a
@@ -29,7 +29,7 @@ import io
 import pickle
 
 from builder.archive import Archive
-from builder.articles import Article
+from builder.model import Article
 from builder.cache import PageRecord
 
 EVERYTHING = "*"  # the key of a page whose template reads the whole archive
@@ -48,7 +48,7 @@ def article_token(article: Article, full: bool) -> str:
     """What an article contributes to the fingerprint of a page that refers to it."""
     # The card covers the front matter; topic names can change through other articles.
     names = "/".join([t.name for t in article.topics])
-    return f"{article.slug}:{article.card}:{article.digest if full else ''}:{names}"
+    return f"{article.slug}:{article.card}:{article.body_digest if full else ''}:{names}"
 
 
 class Fingerprinter:
@@ -56,7 +56,7 @@ class Fingerprinter:
 
     def __init__(self, base: str, archive: Archive | None, archive_templates: set[str],
                  body_templates: set[str]):
-        self.base = base.encode()  # templates + config + version
+        self.base = base.encode()  # code + config + templates
         self.archive = archive
         self.archive_templates = archive_templates  # templates that read the whole archive
         self.body_templates = body_templates  # templates that show article bodies

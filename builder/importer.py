@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pycountry
 
-from builder.articles import RelatedItem
+from builder.model import RelatedItem
 from builder.config import SiteConfig, load_config
 from builder.countries import ALIASES, EXTRA_COUNTRIES, FAMILIAR_NAMES, Country, country_index
 from builder.new import (Existing, Raw, bad_slug_argument, check_new_place, create_file, existing_articles,

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from builder.articles import Article, ParseSettings, parse_article
+from builder.articles import ParseSettings, parse_article
+from builder.model import Article
 from builder.config import SiteConfig, load_config
 from builder.content import find_sources, parse_sources
 from builder.countries import Country, country_index
@@ -137,10 +138,10 @@ def front_matter(fields: list[tuple[str, object]], body: str = "") -> str:
 
 def verify(config: SiteConfig, relative: str, text: str, where: str) -> Article:
     """Parse ``text`` as the build will; any problem stops the command before it writes."""
-    article, problems = parse_article(relative, text.encode("utf-8"), ParseSettings.from_config(config))
-    if problems or article is None:
-        raise BuildFailed([Problem(where, 0, f"the article would not build: {p}") for p in problems])
-    return article
+    parsed = parse_article(relative, text.encode("utf-8"), ParseSettings.from_config(config))
+    if parsed.problems or parsed.article is None:
+        raise BuildFailed([Problem(where, 0, f"the article would not build: {p}") for p in parsed.problems])
+    return parsed.article
 
 
 def create_file(path: Path, text: str) -> None:

@@ -7,11 +7,11 @@ check and serve.
 
 from __future__ import annotations
 
-import calendar
-import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from builder.archive import Archive
+from builder.archive import Archive, Links, Month, TermSummary, YearSummary
+from builder.model import Article
+from builder.text import month_name
 from builder.urls import Urls
 
 
@@ -58,6 +58,96 @@ class Pagination:
         return shown
 
 
+class Context:
+    """What a page's template sees besides the globals; one dataclass per page kind.
+
+    Every field becomes a template variable; ``title`` (a field or a property) is the
+    page's title for ``<title>`` and headings.
+    """
+
+    def variables(self) -> dict:
+        return {name: value for name, value in self.__dict__.items() if name != "title"}
+
+
+@dataclass(frozen=True)
+class Plain(Context):
+    """A page with nothing but its title (search, 404, robots.txt)."""
+
+    title: str
+
+
+@dataclass(frozen=True)
+class Listing(Context):
+    """A page of the newest articles (the home page and its older pages)."""
+
+    title: str
+    pagination: Pagination
+
+
+@dataclass(frozen=True)
+class ArticleContext(Context):
+    """An article's own page."""
+
+    article: Article
+    links: Links
+
+    @property
+    def title(self) -> str:
+        return self.article.title  # read, never copied: a patched title edit reaches it
+
+
+@dataclass(frozen=True)
+class TermIndex(Context):
+    """Every country (or every topic) with its count."""
+
+    title: str
+    terms: tuple[TermSummary, ...]
+    term_kind: str  # 'country' or 'topic'
+
+
+@dataclass(frozen=True)
+class TermListing(Context):
+    """A page of one country's or topic's articles."""
+
+    term: TermSummary
+    pagination: Pagination
+
+    @property
+    def title(self) -> str:
+        return self.term.name
+
+
+@dataclass(frozen=True)
+class ArchiveIndex(Context):
+    """Every year with its months and counts."""
+
+    title: str
+    years: tuple[YearSummary, ...]
+    count: int
+
+
+@dataclass(frozen=True)
+class YearContext(Context):
+    """One year's months."""
+
+    year: YearSummary
+
+    @property
+    def title(self) -> str:
+        return str(self.year.year)
+
+
+@dataclass(frozen=True)
+class MonthContext(Context):
+    """One month's articles."""
+
+    month: Month
+
+    @property
+    def title(self) -> str:
+        return f"{month_name(self.month.month)} {self.month.year}"
+
+
 @dataclass(frozen=True)
 class Page:
     """One file to render."""
@@ -66,9 +156,13 @@ class Page:
     url: str
     output: str  # path relative to the output folder
     template: str
-    title: str  # for <title> and headings
-    context: dict = field(hash=False)  # extra template variables
+    context: Context  # the template's variables
     indexed: bool = False  # goes into the search index
+
+    @property
+    def title(self) -> str:
+        """For <title> and headings."""
+        return self.context.title
 
 
 def paginate(items: tuple, size: int, first_url: str) -> list[Pagination]:
@@ -82,47 +176,34 @@ def paginate(items: tuple, size: int, first_url: str) -> list[Pagination]:
             for n in range(1, total + 1)]
 
 
-def month_name(month: int) -> str:
-    return calendar.month_name[month]
-
-
-def refresh(page: Page) -> Page:
-    """A page read back from the cache with its fields that copy an article's brought
-    up to date (builder.patch): an article page's title is its article's."""
-    if page.kind == "article" and page.title != page.context["article"].title:
-        return dataclasses.replace(page, title=page.context["article"].title)
-    return page
-
-
 def plan_pages(archive: Archive, urls: Urls, page_size: int, search: bool) -> list[Page]:
     """Every HTML page of the site, in a stable order."""
     pages: list[Page] = []
 
-    def add(kind, url, template, title, indexed=False, **context):
+    def add(kind: str, url: str, template: str, context: Context, indexed: bool = False) -> None:
         pages.append(Page(kind=kind, url=url, output=urls.output_path(url), template=template,
-                          title=title, context=context, indexed=indexed))
+                          context=context, indexed=indexed))
 
     for pagination in paginate(archive.articles, page_size, urls.home()):
-        add("home", pagination.url, "home.html", "Latest", pagination=pagination)
+        add("home", pagination.url, "home.html", Listing("Latest", pagination))
     for article in archive.articles:
-        add("article", urls.article(article), "article.html", article.title, indexed=True,
-            article=article, links=archive.links[article.slug])
+        add("article", urls.article(article), "article.html",
+            ArticleContext(article, archive.links[article.slug]), indexed=True)
     for kind, terms, heading in (("country", archive.countries, "Countries"),
                                  ("topic", archive.topics, "Topics")):
         index_url = urls.countries() if kind == "country" else urls.topics()
-        add("terms", index_url, "terms.html", heading, terms=tuple(t.summary for t in terms), term_kind=kind)
+        add("terms", index_url, "terms.html", TermIndex(heading, tuple(t.summary for t in terms), kind))
         for term in terms:
             summary = term.summary
             for pagination in paginate(term.articles, page_size, urls.term(term)):
-                add("term", pagination.url, "term.html", term.name, term=summary, pagination=pagination)
-    add("archive", urls.archive(), "archive.html", "Archive", years=tuple(y.summary for y in archive.years),
-        count=len(archive.articles))
+                add("term", pagination.url, "term.html", TermListing(summary, pagination))
+    add("archive", urls.archive(), "archive.html",
+        ArchiveIndex("Archive", tuple(y.summary for y in archive.years), len(archive.articles)))
     for year in archive.years:
-        add("year", urls.year(year.year), "year.html", str(year.year), year=year.summary)
+        add("year", urls.year(year.year), "year.html", YearContext(year.summary))
         for month in year.months:
-            add("month", urls.month(month.year, month.month), "month.html",
-                f"{month_name(month.month)} {month.year}", month=month)
+            add("month", urls.month(month.year, month.month), "month.html", MonthContext(month))
     if search:
-        add("search", urls.search(), "search.html", "Search")
-    add("404", urls.not_found(), "404.html", "Page not found")
+        add("search", urls.search(), "search.html", Plain("Search"))
+    add("404", urls.not_found(), "404.html", Plain("Page not found"))
     return pages

@@ -14,8 +14,9 @@ from builder.templates import runtime_problem
 class Renderer:
     """Renders pages; the same template error on many pages is reported once."""
 
-    def __init__(self, env: jinja2.Environment, globals_: dict, template_dirs: tuple[Path, ...]):
+    def __init__(self, env: jinja2.Environment, globals_: dict, template_dirs: tuple[Path, ...], bodies):
         self.env = env
+        env.bodies = bodies  # resolves article.body_html (builder.templates)
         # Environment globals, not render arguments: imported macros see them too.
         env.globals.update(globals_)
         if env.cache is not None:  # templates loaded earlier (to check them) hold the globals they saw
@@ -26,7 +27,7 @@ class Renderer:
     def render(self, page: Page) -> bytes | None:
         try:
             template = self.env.get_template(page.template)
-            text = template.render(page=page, **page.context)
+            text = template.render(page=page, **page.context.variables())
         except jinja2.TemplateNotFound as error:
             self._note(Problem(f"templates/{page.template}", 0,
                                f"template '{error.name}' not found (needed for {page.url})"))

@@ -1,7 +1,7 @@
 """Report: ``python -m builder report`` — what the archive holds and where it needs care.
 
-The archive is loaded through the build's own steps (``load_content`` then
-``build_archive``), so the report counts exactly what a build publishes.
+The site is loaded by the build's own ``load_site``, so the report counts exactly
+what a build publishes and refuses what a build refuses.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from builder.archive import Archive, build_archive
-from builder.build import load_content
-from builder.config import load_config
-from builder.problems import raise_if_any
+from builder.archive import Archive
+from builder.cache import Cache
+from builder.pipeline import BuildOptions, Timer, cache_key, load_site, site_config
 from builder.topics import Topic, free_topic
 
 PAGES_LIMIT = 1024 ** 3  # GitHub Pages: a published site may be at most 1 GB
@@ -250,12 +249,12 @@ def as_text(report: Report) -> str:
 
 
 def report(site: Path, drafts: bool = False, out: Path | None = None) -> Report:
-    """Load the archive as a build does and report on it (BuildFailed on problems)."""
-    config = load_config(site)
-    content, problems, _ = load_content(config, drafts)
-    archive, archive_problems = build_archive(content.articles)
-    raise_if_any(problems + archive_problems)
-    return make_report(archive, content.drafts_left_out, out.resolve() if out else config.output_dir)
+    """Load the site as a build does (builder.pipeline.load_site) and report on it
+    (BuildFailed on the problems a build would report)."""
+    options = BuildOptions(site=site, drafts=drafts)
+    config = site_config(options)
+    loaded = load_site(config, options, Cache.none(cache_key(config)), Timer())
+    return make_report(loaded.archive, loaded.content.drafts_left_out, out.resolve() if out else config.output_dir)
 
 
 def run(args) -> int:

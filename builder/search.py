@@ -32,8 +32,9 @@ from builder.config import SiteConfig
 from builder.output import same_bytes
 from builder.pages import Page
 from builder.problems import BuildFailed, Problem, ToolFailed
+from builder.urls import SEARCH_BUNDLE
 
-BUNDLE_FOLDER = "pagefind"  # the index and Pagefind's UI in the output (Urls.search_bundle, build.SEARCH_FOLDER)
+BUNDLE_FOLDER = SEARCH_BUNDLE  # the index and Pagefind's UI in the output
 SORT_KEY = "date"
 META = ("title", "date", "summary")
 PAGEFIND_SIGNATURE = b"pagefind_dcd"  # starts every gzipped index file
@@ -81,6 +82,21 @@ def pagefind_version() -> str:
         return metadata.version("pagefind-bin")
     except metadata.PackageNotFoundError:
         return ""
+
+
+def index_key(config: SiteConfig, pages) -> str:
+    """What the search index depends on besides the bytes of the indexed pages."""
+    indexed = [page.output for page in pages if page.indexed]
+    return hashlib.sha256(repr((indexed, config.search, config.base_path, pagefind_version())).encode()).hexdigest()
+
+
+def index_is_current(key: str, known: str, pages, changed: list[str], existing) -> bool:
+    """True when the output's index was made from exactly these indexed pages, none of which
+    changed: running Pagefind again (20 s at 10,000 articles) would write the same bytes."""
+    if known != key or not any(f.startswith(BUNDLE_FOLDER + "/") for f in existing):
+        return False
+    indexed = {page.output for page in pages if page.indexed}
+    return not indexed.intersection(changed)
 
 
 def index_site(config: SiteConfig, pages: list[Page], staging, existing: set[str]) -> IndexChange:
@@ -345,7 +361,7 @@ def _index_url(page: Page) -> str:
 
 def _expected_filters(page: Page) -> dict[str, list[str]]:
     """Filter values the article's page must carry (an empty list: none)."""
-    article = page.context["article"]
+    article = page.context.article
     return {"country": [country.name for country in article.countries],
             "topic": [topic.name for topic in article.topics],
             "year": [str(article.year)]}

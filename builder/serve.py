@@ -32,7 +32,8 @@ from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from builder.build import BuildOptions, BuildResult, build, cache_key, refresh_search
+from builder.build import BuildOptions, build
+from builder.pipeline import cache_key
 from builder.cache import Cache
 from builder.config import CONFIG_FILE, load_config
 from builder.problems import BuildFailed
@@ -107,10 +108,8 @@ class LiveSite:
         self.dirty = threading.Event()
         self.last_change = 0.0
         self.stopped = threading.Event()
-        self.last_result: BuildResult | None = None
         self.changed_path = ""  # the latest change seen (shown in the log)
         self.search_pending = False  # a rebuild changed pages; the index is behind
-        self.last_indexed: float | None = None  # when the index was last refreshed
 
     # -- building ---------------------------------------------------------
     def rebuild(self) -> None:
@@ -123,11 +122,6 @@ class LiveSite:
         try:
             self.config = load_config(self.options.site, self.options.base_url)
             result = build(self.options, cache=self.cache)
-            if result.plan is None and self.last_result is not None:
-                # A no-op or patched rebuild keeps every page where it was: the last plan
-                # still lists them (what refresh_search needs).
-                result.plan = self.last_result.plan
-            self.last_result = result
             changed = bool(result.written or result.removed)
             cause = f" after a change to {self.changed_path}" if self.changed_path else ""
             how = f" (whole site: {result.full_because})" if result.full_because else ""
@@ -148,9 +142,9 @@ class LiveSite:
                 self.epoch += 1
             self.problems = problems
             self.condition.notify_all()
-        first = self.last_indexed is None
-        if not problems and self.options.search and self.config.search.enabled and (changed or first):
-            self.search_pending = True
+        state = self.cache.state
+        self.search_pending = (not problems and self.options.search and self.config.search.enabled
+                               and state is not None and not state.search_index)
 
     @contextlib.contextmanager
     def output_changing(self):
@@ -165,19 +159,15 @@ class LiveSite:
                 self.condition.notify_all()
 
     def refresh_search(self) -> None:
-        """Re-index after a rebuild, unless more changes are already waiting."""
+        """Bring the search index up to the pages: the same build, this time indexing
+        (unchanged pages are not rendered again); requests wait only while files move."""
         self.search_pending = False
-        if self.last_result is None:
-            return
         started = time.perf_counter()
         try:
-            if self.last_result.plan is None:  # the first build was a no-op or a patch: plan the site
-                with self.output_changing():
-                    plan = build(replace(self.options, incremental=False), cache=self.cache).plan
-                self.last_result.plan = plan
-            count = refresh_search(self.last_result, self.cache, self.output_changing())
-            self.last_indexed = time.monotonic()
-            self.log(f"search index refreshed in {time.perf_counter() - started:.2f}s ({count} files changed)")
+            result = build(replace(self.options, index_search=True), cache=self.cache,
+                           guard=self.output_changing())
+            self.log(f"search index refreshed in {time.perf_counter() - started:.2f}s "
+                     f"({result.written} files changed, {result.removed} removed)")
         except Exception as error:  # BuildFailed, ToolFailed or a bug: tell, keep serving
             self.log(f"search index not refreshed: {error}")
 

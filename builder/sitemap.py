@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 from builder.archive import Archive
-from builder.pages import Page
+from builder.pages import (ArchiveIndex, ArticleContext, Context, Listing, MonthContext, Page, Plain,
+                           TermIndex, TermListing, YearContext)
 from builder.urls import Urls
 
 URLS_PER_SITEMAP = 50_000
@@ -37,21 +38,32 @@ def plan_sitemap(pages: list[Page], archive: Archive, urls: Urls, limit: int = 0
                if page.output.endswith(".html") and page.kind not in LEFT_OUT_KINDS]
     planned = []
 
-    def add(kind, url, template, **context):
-        planned.append(Page(kind=kind, url=url, output=urls.output_path(url), template=template,
-                            title="Sitemap", context=context))
+    def add(kind, url, template, context):
+        planned.append(Page(kind=kind, url=url, output=urls.output_path(url), template=template, context=context))
 
     if len(entries) <= limit:
-        add("sitemap", urls.sitemap(), "sitemap.xml", entries=tuple(entries))
+        add("sitemap", urls.sitemap(), "sitemap.xml", SitemapContext("Sitemap", tuple(entries)))
     else:
         parts = [tuple(entries[start:start + limit]) for start in range(0, len(entries), limit)]
         for number, part in enumerate(parts, start=1):
-            add("sitemap", urls.sitemap(number), "sitemap.xml", entries=part)
+            add("sitemap", urls.sitemap(number), "sitemap.xml", SitemapContext("Sitemap", part))
         index = tuple(SitemapEntry(urls.sitemap(number), _latest(e.lastmod for e in part))
                       for number, part in enumerate(parts, start=1))
-        add("sitemap-index", urls.sitemap(), "sitemap_index.xml", sitemaps=index)
-    add("robots", urls.robots(), "robots.txt")
+        add("sitemap-index", urls.sitemap(), "sitemap_index.xml", SitemapIndexContext("Sitemap", index))
+    add("robots", urls.robots(), "robots.txt", Plain("robots.txt"))
     return planned
+
+
+@dataclass(frozen=True)
+class SitemapContext(Context):
+    title: str
+    entries: tuple[SitemapEntry, ...]
+
+
+@dataclass(frozen=True)
+class SitemapIndexContext(Context):
+    title: str
+    sitemaps: tuple[SitemapEntry, ...]
 
 
 class _LastModified:
@@ -71,24 +83,23 @@ class _LastModified:
 
     def of(self, page: Page) -> dt.datetime | None:
         context = page.context
-        if page.kind == "article":
-            return context["article"].last_modified
-        if page.kind in ("home", "term"):
-            listing = (self.terms[(context["term"].kind, context["term"].slug)].articles
-                       if page.kind == "term" else self.archive.articles)
-            pagination = context["pagination"]
-            end = pagination.offset + len(pagination.items)
+        if isinstance(context, ArticleContext):
+            return context.article.last_modified
+        if isinstance(context, (Listing, TermListing)):
+            listing = (self.terms[(context.term.kind, context.term.slug)].articles
+                       if isinstance(context, TermListing) else self.archive.articles)
+            end = context.pagination.offset + len(context.pagination.items)
             return self._running_latest(listing)[end - 1] if end else None
-        if page.kind == "terms":
-            terms = [self.terms[(t.kind, t.slug)] for t in context["terms"]]
+        if isinstance(context, TermIndex):
+            terms = [self.terms[(t.kind, t.slug)] for t in context.terms]
             return _latest(term.articles and self._running_latest(term.articles)[-1] for term in terms)
-        if page.kind == "archive":
+        if isinstance(context, ArchiveIndex):
             return _latest(a.last_modified for a in self.archive.articles)
-        if page.kind == "year":
-            year = self.years[context["year"].year]
+        if isinstance(context, YearContext):
+            year = self.years[context.year.year]
             return _latest(a.last_modified for m in year.months for a in m.articles)
-        if page.kind == "month":
-            return _latest(a.last_modified for a in context["month"].articles)
+        if isinstance(context, MonthContext):
+            return _latest(a.last_modified for a in context.month.articles)
         return None  # a page kind this module does not know: no lastmod rather than a wrong one
 
     def _running_latest(self, listing) -> list[dt.datetime]:

@@ -6,15 +6,34 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import traceback
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup, escape
 
+from builder.model import Article
 from builder.problems import Problem
+from builder.state import TemplateFacts
+from builder.text import month_name
 
 STATIC_FOLDER = "static"
+
+
+class _Undefined(jinja2.StrictUndefined):
+    """StrictUndefined whose messages name the model's types as a template author knows
+    them ('Article has no attribute ...'), not by their Python module."""
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        obj, name = self._undefined_obj, self._undefined_name
+        if self._undefined_hint or obj is jinja2.utils.missing or type(obj).__module__ == "builtins":
+            return super()._undefined_message
+        what = "attribute" if isinstance(name, str) else "element"
+        return f"{type(obj).__name__} has no {what} {name!r}"
 
 
 class _Environment(jinja2.Environment):
@@ -27,21 +46,94 @@ class _Environment(jinja2.Environment):
     templates are loaded for rendering: Renderer sets them, then empties the template cache.
     """
 
+    bodies = None  # the body store the Renderer hands in: resolves ``article.body_html``
+
     def make_globals(self, d):
         return {**self.globals, **(d or {})}
+
+    def getattr(self, obj, attribute: str):
+        # ``article.body_html`` in a template: the model carries only the body's digest,
+        # and the store that keeps the bodies belongs to this build's renderer.
+        if attribute == "body_html" and type(obj) is Article:
+            return self.bodies.html(obj.body_digest)
+        try:  # the rest as in jinja2.Environment.getattr (inlined: it runs for every attribute)
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
+
+
+@dataclass(frozen=True)
+class Templates:
+    """The templates of a site (its own over the default theme), checked and analysed."""
+
+    env: jinja2.Environment
+    facts: TemplateFacts
+    assets: dict[str, Path]  # theme static files by name (a site's shadow the theme's)
+    template_dirs: tuple[Path, ...]
+
+
+_FACTS: dict[str, TemplateFacts] = {}  # by templates fingerprint: the analysis, once per process
+
+
+def load_templates(template_dirs: tuple[Path, ...], compiled: Path | None,
+                   known: TemplateFacts | None) -> tuple[Templates, list[Problem]]:
+    """The environment and what the templates read; problems for every broken template.
+
+    Compiling and analysing every template costs a third of a second: when they are the
+    ones the last successful build used (``known``), what it learned still holds.
+    """
+    fingerprint = templates_fingerprint(template_dirs)
+    env = make_environment(template_dirs, compiled)
+    facts = known if known is not None and known.fingerprint == fingerprint else _FACTS.get(fingerprint)
+    problems: list[Problem] = []
+    if facts is None:
+        problems = check_templates(env, template_dirs)
+        if problems:  # the build stops: nothing to analyse
+            facts = TemplateFacts(fingerprint, frozenset(), frozenset())
+        else:
+            facts = _FACTS[fingerprint] = TemplateFacts(
+                fingerprint, frozenset(templates_using(env, "archive", as_global=True)),
+                frozenset(templates_using(env, "body_html")))
+    return Templates(env, facts, static_files(template_dirs), template_dirs), problems
+
+
+class _Compiled(jinja2.BytecodeCache):
+    """Compiled templates kept for the process (serve, tests) and, with a cache, on disk.
+    Jinja checks each against its source's checksum before using it."""
+
+    memory: dict[str, bytes] = {}
+
+    def __init__(self, folder: Path | None):
+        self.disk = jinja2.FileSystemBytecodeCache(str(folder)) if folder else None
+
+    def load_bytecode(self, bucket) -> None:
+        code = self.memory.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+        elif self.disk is not None:
+            self.disk.load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket) -> None:
+        self.memory[bucket.key] = bucket.bytecode_to_string()
+        if self.disk is not None:
+            self.disk.dump_bytecode(bucket)
 
 
 def make_environment(template_dirs: tuple[Path, ...], compiled: Path | None = None) -> jinja2.Environment:
     """Autoescaping Jinja environment; a site's own templates shadow the theme's.
 
-    ``compiled``: a folder where compiled templates are kept between builds
-    (Jinja checks each against its source), so a rebuild does not compile them again.
+    ``compiled``: a folder where compiled templates are kept between builds, so a
+    rebuild does not compile them again.
     """
     env = _Environment(
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
+        bytecode_cache=_Compiled(compiled),
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
         autoescape=True,  # every template, HTML and XML alike
-        undefined=jinja2.StrictUndefined,
+        undefined=_Undefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -49,7 +141,7 @@ def make_environment(template_dirs: tuple[Path, ...], compiled: Path | None = No
     )
     env.filters["datetime_attr"] = datetime_attr
     env.filters["date_text"] = date_text
-    env.filters["month_name"] = lambda m: dt.date(2000, m, 1).strftime("%B")
+    env.filters["month_name"] = month_name
     env.filters["thousands"] = lambda n: f"{n:,}"
     env.filters["sort_date"] = sort_date
     env.filters["fragment"] = _fragments(env)
@@ -92,7 +184,7 @@ def sort_date(value: dt.datetime) -> str:
 @lru_cache(maxsize=65536)
 def date_text(value: dt.datetime, date_only: bool = False) -> str:
     """Human-readable date ('13 June 2025') with the time when one was given."""
-    text = f"{value.day} {value:%B %Y}"
+    text = f"{value.day} {month_name(value.month)} {value.year}"
     return text if date_only else f"{text}, {value:%H:%M} {value.tzname()}"
 
 

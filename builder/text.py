@@ -28,3 +28,12 @@ def shorten(text: str, limit: int = 200) -> str:
     if " " in cut:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,;:.-–—") + "…"
+
+
+def month_name(month: int) -> str:
+    """'June' for 6 (English, whatever the machine's locale: strftime's %B is not)."""
+    return _MONTHS[month - 1]
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")

@@ -7,11 +7,12 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from builder.records import Compact
 from builder.text import slugify
 
 
 @dataclass(frozen=True, order=True)
-class Topic:
+class Topic(Compact):
     """A subject label as the archive shows it."""
 
     name: str  # display name, e.g. 'Trade'

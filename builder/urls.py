@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+SEARCH_BUNDLE = "pagefind"  # the output folder of the search index and Pagefind's UI files
+
 
 @dataclass(frozen=True)
 class Urls:
@@ -63,7 +65,7 @@ class Urls:
 
     def search_bundle(self, name: str = "") -> str:
         """Pagefind's index and UI files (written by builder/search.py)."""
-        return self._path(f"pagefind/{name}")
+        return self._path(f"{SEARCH_BUNDLE}/{name}")
 
     def feed(self, kind: str = "xml") -> str:
         return self._path(f"feed.{kind}")

@@ -195,7 +195,7 @@ INVALID_SITES = [
         """},
         # Three articles break on the same line: one problem, not three.
         "problems": ["templates/article.html:4: template error while rendering /2025/06/c/: "
-                     "UndefinedError: 'builder.articles.Article object' has no attribute 'no_such_field'"],
+                     "UndefinedError: Article has no attribute 'no_such_field'"],
     },
     {
         "id": "template-runtime-error-in-imported-macro",
@@ -212,7 +212,7 @@ INVALID_SITES = [
             {% macro page_of(pagination) %}{% endmacro %}
         """},
         "problems": ["templates/_article_list.html:3: template error while rendering /: "
-                     "UndefinedError: 'builder.articles.Article object' has no attribute 'headline'"],
+                     "UndefinedError: Article has no attribute 'headline'"],
     },
     {
         "id": "template-unknown-filter",

@@ -174,9 +174,10 @@ def test_a_build_that_indexes_search_runs_the_whole_way(make_site, tmp_path):
 def test_many_patches_in_one_process_as_serve_makes_them(make_site, tmp_path):
     """serve keeps one Cache across rebuilds: patch after patch must stay patches and right
     (a partial view of the cache once pruned every other article's body)."""
-    from builder.build import BuildOptions, build as build_site, cache_key
+    from builder.build import BuildOptions, build as build_site
     from builder.cache import Cache
     from builder.config import load_config
+    from builder.pipeline import cache_key
 
     site = make_site(SITE)
     build(site)  # the cache on disk comes from another process, as when serve starts
@@ -190,7 +191,7 @@ def test_many_patches_in_one_process_as_serve_makes_them(make_site, tmp_path):
             result = build_site(options, cache=cache)
             assert result.patched, (round_, result.full_because)
         cache.load_records()
-        assert {r.article.digest for r in cache.articles.values()} <= cache.body_digests()
+        assert {r.article.body_digest for r in cache.articles.values()} <= cache.body_digests()
     finally:
         cache.close()
     assert_same_as_cold(site, tmp_path)

@@ -1,0 +1,175 @@
+"""Incremental: what a build needs to do, decided from the last build's state and the inputs.
+
+Three answers:
+
+- **nothing**: every input and the output folder are as the last build left them;
+- **patch**: only a few articles changed, each in fields that change how it is shown
+  but not where (builder.model.SHOWN_ONLY): the pages that show them are re-rendered
+  from their stored plans (builder.patch);
+- **everything**: the whole pipeline runs (unchanged pages are still skipped by
+  their fingerprints), with the reason why.
+
+The patch guard allows rather than forbids: an edited article may be patched only
+when its planning view (every field but the shown-only ones, including any field
+added later) equals the cached article's, and when the pages it reaches, planned
+again from their stored plans, refer to the same articles as before. Anything else
+takes the whole pipeline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from builder.articles import ParseSettings
+from builder.cache import ArticleRecord, Cache
+from builder.code import code_fingerprint
+from builder.config import SiteConfig
+from builder.content import SourceFile, find_sources, parse_source, site_static
+from builder.fingerprints import EVERYTHING
+from builder.model import Article, planning_view
+from builder.output import scan, unchanged
+from builder.state import BuildState
+from builder.templates import templates_fingerprint
+
+NOTHING, PATCH, EVERYTHING_ = "nothing", "patch", "everything"
+MAX_CHANGED_FILES = 20  # beyond this, the whole pipeline is about as quick
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a build reads, hashed, and the output folder as it is now."""
+
+    inputs: str  # hash of the code, settings, templates and options (everything but articles and static files)
+    signature: str  # ``inputs`` plus every article and static file's path, size and mtime
+    sources: tuple[SourceFile, ...]
+    existing: frozenset[str]  # the output folder's files
+    folders: dict[str, int]  # the output folder's folder times
+
+
+def scan_inputs(config: SiteConfig, options, output: Path, state: BuildState | None) -> Inputs:
+    """Hash the inputs and look at the output folder (by folder times when it can)."""
+    sources = find_sources(config.root)
+    where = output.relative_to(config.root).as_posix() if output.is_relative_to(config.root) else str(output)
+    static = site_static(config.root)
+    # Static files by name here (one added or removed changes the output's file list),
+    # by size and time in the signature (an edited one is copied by a patch).
+    digest = hashlib.sha256(repr((code_fingerprint(), config.fingerprint(), templates_fingerprint(config.template_dirs),
+                                  options.drafts, config.search.enabled, where, sorted(static))).encode())
+    inputs = digest.hexdigest()
+    for name, path in sorted(static.items()):
+        info = path.stat()
+        digest.update(f"static/{name}\0{info.st_size},{info.st_mtime_ns}\n".encode())
+    for source in sources:
+        digest.update(f"{source.path}\0{source.stat}\n".encode())
+    # Listing 13,000 output files takes longer than checking 2,600 folder times.
+    if state is not None and unchanged(output, state.output.folder_times):
+        existing, folders = state.output.files, state.output.folder_times
+    else:
+        found, folders = scan(output)
+        existing = frozenset(found)
+    return Inputs(inputs, digest.hexdigest(), tuple(sources), frozenset(existing), folders)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One changed article file, parsed."""
+
+    source: SourceFile
+    sha: str
+    before: ArticleRecord
+    article: Article  # the new article (the cached one when only the file's time changed)
+    body: str  # its new body ('' when unchanged)
+
+    @property
+    def record(self) -> ArticleRecord:
+        return ArticleRecord(self.source.stat, self.sha, self.article)
+
+
+@dataclass(frozen=True)
+class Work:
+    """What this build must do."""
+
+    kind: str  # NOTHING, PATCH or EVERYTHING_
+    reason: str = ""  # why the whole pipeline runs
+    edits: tuple[Edit, ...] = ()  # for a patch
+    reached: tuple[tuple[str, str], ...] = ()  # for a patch: (output, stored fingerprint) of each page to redo
+
+
+def everything(reason: str) -> Work:
+    return Work(EVERYTHING_, reason)
+
+
+def decide(state: BuildState | None, inputs: Inputs, cache: Cache, config: SiteConfig, options) -> Work:
+    """Nothing, a patch or everything (see the module docstring)."""
+    search = config.search.enabled
+    if state is None:
+        return everything("no earlier build in the cache")
+    if state.inputs != inputs.inputs:
+        return everything("the code, settings, templates or options changed")
+    if inputs.existing != state.output.files:
+        return everything("the output folder changed")
+    if search and options.index_search and not state.search_index:
+        return everything("the search index is behind the pages")
+    if state.signature == inputs.signature:
+        return Work(NOTHING)
+    store = cache.checked_store()
+    if store is None:
+        return everything("no cache")
+    known = store.sources()
+    paths = {source.path for source in inputs.sources}
+    if len(known) != len(paths) or not paths <= known.keys():
+        return everything("articles were added or removed")
+    changed = [s for s in inputs.sources if known[s.path][0] != s.stat]
+    if len(changed) > MAX_CHANGED_FILES:
+        return everything("many files changed")
+    before = store.articles_at([s.path for s in changed])
+    settings = ParseSettings.from_config(config)
+    edits = []
+    for source in changed:
+        old = before.get(source.path)
+        if old is None:
+            return everything("an article is missing from the cache")
+        sha, parsed = parse_source(source, old.sha, settings)
+        if parsed.problems:
+            return everything("a file has problems")  # the whole pipeline reports them all
+        if parsed.article is None:  # the same bytes with a new time
+            edits.append(Edit(source, sha, old, old.article, ""))
+            continue
+        difference = planning_difference(old.article, parsed.article)
+        if difference:
+            return everything(f"the archive's shape changed ({difference} of {source.path})")
+        edits.append(Edit(source, sha, old, parsed.article, parsed.body))
+    if search and options.index_search and any(e.article is not e.before.article for e in edits):
+        return everything("the search index is rebuilt")
+    return _reached(edits, store, options.drafts)
+
+
+def planning_difference(before: Article, after: Article) -> str:
+    """The fields (comma-separated) in which two articles differ other than how they are shown."""
+    old, new = planning_view(before), planning_view(after)
+    if old == new:
+        return ""
+    return ", ".join(f.name for f in dataclasses.fields(Article) if getattr(old, f.name) != getattr(new, f.name))
+
+
+def _reached(edits: list[Edit], store, drafts: bool) -> Work:
+    """The patch: the stored pages that show an edited article."""
+    cards: set[str] = set()  # slugs whose card changed: every page showing them
+    texts: set[str] = set()  # slugs whose body changed: pages showing bodies
+    for edit in edits:
+        if edit.article.draft and not drafts:
+            continue  # in no page (and its slug may be a published article's)
+        if edit.article.card != edit.before.article.card:
+            cards.add(edit.article.slug)
+        if edit.article.body_digest != edit.before.article.body_digest:
+            texts.add(edit.article.slug)
+    reached = []
+    for output, full, keys, fingerprint in store.pages_with(sorted(cards | texts) + [EVERYTHING]):
+        if EVERYTHING in keys and (cards or (full and texts)):
+            return everything("a page reads the whole archive")
+        if set(keys) & (cards | (texts if full else set())):
+            reached.append((output, fingerprint))
+    return Work(PATCH, edits=tuple(edits), reached=tuple(sorted(reached)))

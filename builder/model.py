@@ -1,0 +1,94 @@
+"""The article model: frozen records that every stage after parsing reads.
+
+An Article carries values and digests only, never storage: its rendered body is
+kept by a body store (builder.bodies) under ``body_digest``, and whoever needs
+the HTML (the renderer) is handed that store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+
+from builder.countries import Country
+from builder.records import Compact
+from builder.topics import Topic
+
+
+@dataclass(frozen=True)
+class RelatedItem(Compact):
+    """One entry of an article's ``related`` list, before slugs are resolved."""
+
+    slug: str = ""  # another article of the archive
+    title: str = ""  # headline (external link or headline only)
+    url: str = ""  # external link
+    line: int = field(default=0, compare=False)  # where the item is in the source (for problems only)
+
+
+@dataclass(frozen=True)
+class SourceLink(Compact):
+    """Where the story came from."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Image(Compact):
+    """The article's lead image."""
+
+    src: str
+    alt: str
+
+
+@dataclass(frozen=True)
+class Article(Compact):
+    """One article, validated. Dates are aware datetimes in the site's time zone."""
+
+    path: str  # source path relative to the site folder, e.g. 'content/2025/x.md'
+    slug: str
+    title: str
+    date: dt.datetime
+    date_only: bool  # the front matter gave a date without a time
+    updated: dt.datetime | None
+    summary: str
+    countries: tuple[Country, ...]
+    topics: tuple[Topic, ...]
+    related: tuple[RelatedItem, ...]
+    source: SourceLink | None
+    authors: tuple[str, ...]
+    image: Image | None
+    draft: bool
+    extra: dict = field(hash=False)  # front-matter keys the schema does not know
+    body_digest: str = ""  # hash of the source bytes and parse settings: the body store's key
+    card: str = ""  # hash of everything but the body (what listings show); see parse_article
+
+    @property
+    def year(self) -> int:
+        return self.date.year
+
+    @property
+    def month(self) -> int:
+        return self.date.month
+
+    @property
+    def terms(self) -> tuple:
+        return self.countries + self.topics
+
+    @property
+    def last_modified(self) -> dt.datetime:
+        return self.updated or self.date
+
+
+# Fields that change only how an article is shown, never where: which pages exist, which
+# articles they list, in what order, and what they link to. An edit confined to these can
+# be patched into the pages that show the article (builder.incremental); any other field,
+# including every field added later, makes the build plan the whole site again.
+SHOWN_ONLY = frozenset({"title", "summary", "source", "body_digest", "card"})
+
+
+def planning_view(article: Article) -> Article:
+    """The article with the fields that only shape how it is shown blanked out: two
+    articles with equal views sit in the same places of the same pages."""
+    return dataclasses.replace(article, **{name: None for name in SHOWN_ONLY})

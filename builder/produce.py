@@ -1,0 +1,236 @@
+"""Produce: turn a loaded Site into files — render, index for search, write, save.
+
+Pages whose fingerprint matches the last build's (and whose file is still in the
+output) are not rendered again; of those rendered, only the ones whose bytes
+changed are staged. The search index is made from the new version of every
+article page. Nothing in ``output/`` changes until all of it succeeded; then one
+transaction moves the staged files in (builder.output) and the cache saves what
+this build learned. ``check`` produces into a scratch folder and applies nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from builder import __version__, workers
+from builder.cache import Cache, PageRecord
+from builder.code import code_fingerprint
+from builder.config import SiteConfig
+from builder.content import site_static
+from builder.fingerprints import Fingerprinter
+from builder.incremental import Inputs
+from builder.interrupts import interrupts_held
+from builder.output import MARKER, Staging, snapshot, start_staging, transaction
+from builder.pipeline import Site, Timer
+from builder.problems import Problem, raise_if_any
+from builder.render import Renderer
+from builder.search import BUNDLE_FOLDER, drop_index, index_is_current, index_key, index_site, keep_index
+from builder.state import BuildState, Counts, OutputListing
+from builder.templates import make_helpers
+from builder.urls import Urls
+
+
+@dataclass
+class BuildResult:
+    """What a build did, for the summary line and the tests."""
+
+    articles: int = 0
+    pages: int = 0
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    drafts_left_out: int = 0
+    output: Path | None = None
+    timings: list[tuple[str, float]] = field(default_factory=list)
+    rendered: int = 0  # pages whose fingerprint changed (rendered and compared with the output)
+    patched: bool = False  # only the pages an edit reaches were rebuilt (builder.patch)
+    full_because: str = ""  # why a rebuild could not be patched (serve and -v say it)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        return sum(t for _, t in self.timings)
+
+    def summary(self) -> str:
+        from builder.console import plural
+        steps = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in self.timings)
+        return (f"built {plural(self.pages, 'page')} from {plural(self.articles, 'article')} in "
+                f"{self.seconds:.2f}s ({self.rendered:,} rendered, {self.written:,} written, "
+                f"{self.unchanged:,} unchanged, {self.removed:,} removed; {steps})")
+
+
+def fingerprint_base(config: SiteConfig, templates_fingerprint: str) -> str:
+    """What every page's fingerprint covers besides the page: code, configuration, templates."""
+    return "|".join((code_fingerprint(), config.fingerprint(), templates_fingerprint))
+
+
+def site_globals(config: SiteConfig, archive, urls: Urls, assets: dict[str, Path]) -> dict:
+    """Variables every template sees (documented in docs/templates.md)."""
+    versions = {name: hashlib.sha256(path.read_bytes()).hexdigest()[:10] for name, path in assets.items()}
+
+    def asset(name: str) -> str:
+        return urls.asset(name, versions.get(name, ""))
+
+    return {"site": config, "archive": archive, "url": urls, "asset": asset,
+            "builder_version": __version__, **make_helpers(urls)}
+
+
+def make_renderer(site: Site) -> Renderer:
+    templates = site.templates
+    return Renderer(templates.env, site_globals(site.config, site.archive, site.urls, templates.assets),
+                    templates.template_dirs, site.bodies)
+
+
+def static_outputs(site: Site) -> dict[str, Path]:
+    """Files copied as they are: the theme's static files under /static/, the site's static/ at the root."""
+    extra = {f"static/{name}": path for name, path in site.templates.assets.items()}
+    extra.update(site_static(site.config.root))
+    return extra
+
+
+def check_site(site: Site, timer: Timer, jobs: int) -> BuildResult:
+    """Render every page and make the search index in a scratch folder; apply nothing.
+
+    Every problem a build would report is reported: templates, rendering and the index check.
+    """
+    result = BuildResult(articles=len(site.content.articles), pages=len(site.pages),
+                         drafts_left_out=site.content.drafts_left_out)
+    scratch = Path(tempfile.mkdtemp(prefix="builder-check-"))
+    try:
+        staging = Staging(output=scratch / "none", folder=scratch / "pages")
+        staging.folder.mkdir()
+        with timer.step("render", len(site.pages)):
+            rendered = render_pages(site.pages, make_renderer(site), staging, jobs, None, {}, set(), timer.advance)
+            result.rendered = len(rendered.rendered)
+        if site.searchable:
+            with timer.step("search"):
+                index_site(site.config, site.pages, staging, set())
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return result
+
+
+def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, timer: Timer, jobs: int,
+            guard=None) -> BuildResult:
+    """Render what changed, index, write and save; return what was done.
+
+    ``guard``: a context manager held while files move in the output (serve makes
+    requests wait then).
+    """
+    config, pages = site.config, site.pages
+    state = cache.state
+    existing, folders = inputs.existing, inputs.folders
+    result = BuildResult(articles=len(site.content.articles), pages=len(pages),
+                         drafts_left_out=site.content.drafts_left_out, output=output)
+    facts = site.templates.facts
+    fingerprinter = Fingerprinter(fingerprint_base(config, facts.fingerprint), site.archive,
+                                  facts.archive_templates, facts.body_templates)
+    staging = start_staging(output)
+    with contextlib.ExitStack() as stack, transaction(staging) as apply:
+        with timer.step("render", len(pages)):
+            rendered = render_pages(pages, make_renderer(site), staging, jobs, fingerprinter, cache.pages,
+                                    existing, timer.advance)
+            result.rendered = len(rendered.rendered)
+            extra = static_outputs(site)
+            changed = rendered.changed + [name for name, path in extra.items()
+                                          if staging.write(name, path.read_bytes())]
+        index = drop_index(existing)
+        key = index_key(config, pages)
+        if site.searchable and (not options.index_search or index_is_current(
+                key, state.search_index if state else "", pages, changed, existing)):
+            index = keep_index(existing)
+        elif site.searchable:
+            with timer.step("search"):
+                index = index_site(config, pages, staging, existing)
+        held = stack.enter_context(interrupts_held())
+        with timer.step("write"), guard or contextlib.nullcontext():
+            wanted = {page.output for page in pages} | set(extra) | {MARKER}
+            removed = sorted(f for f in existing - wanted if not f.startswith(BUNDLE_FOLDER + "/")) + index.removed
+            apply(sorted(changed + index.changed), removed)
+        held.check()  # Ctrl-C while files moved: roll them back (the cache is not saved yet)
+        result.written, result.removed = len(changed) + len(index.changed), len(removed)
+        result.unchanged = len(pages) + len(extra) - len(changed) + index.unchanged
+        if changed or removed or index.changed or folders != (state.output.folder_times if state else None):
+            files = (existing - set(removed)) | set(changed) | set(index.changed) | {MARKER}
+            folders = snapshot(output, files)
+        else:
+            files = existing
+        with timer.step("save"):
+            cache.save(site.learned.records, rendered.records,
+                       _state(site, inputs, files, folders, _index_state(site, options, state, key, pages,
+                                                                         rendered, changed), result),
+                       archive_memo=site.learned.archive_memo if site.learned.archive_memo_changed else None)
+    return result
+
+
+def _index_state(site: Site, options, state: BuildState | None, key: str, pages, rendered, changed) -> str:
+    """The search-index key to remember: this build's, or '' when the index is behind the pages."""
+    if not site.searchable:
+        return ""
+    if options.index_search:
+        return key
+    touched = {pages[i].output for i in rendered.rendered if pages[i].indexed}.intersection(changed)
+    return "" if touched or state is None else state.search_index
+
+
+def _state(site: Site, inputs: Inputs, files: set[str], folders: dict[str, int], search_index: str,
+           result: BuildResult) -> BuildState:
+    return BuildState(inputs=inputs.inputs, signature=inputs.signature,
+                      output=OutputListing(frozenset(files), tuple(sorted(folders.items()))),
+                      templates=site.templates.facts, topics=canonical_topics(site.archive),
+                      counts=Counts(result.articles, result.pages, result.drafts_left_out),
+                      search_index=search_index)
+
+
+def canonical_topics(archive) -> tuple:
+    """Every topic under its canonical name (for builder.patch), sorted by key."""
+    return tuple(sorted({t.key: t for a in archive.articles for t in a.topics}.values(), key=lambda t: t.key))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What rendering did."""
+
+    changed: list[str]  # output files staged with new bytes
+    records: dict[str, "PageRecord | str"]  # each page's record (or only its fingerprint, when unchanged)
+    rendered: list[int]  # numbers of the pages rendered
+
+
+def render_pages(pages, renderer: Renderer, staging: Staging, jobs: int, fingerprinter: Fingerprinter | None,
+                 known: dict[str, str], existing: set[str], advance=None) -> Rendered:
+    """Fingerprint every page and render those whose fingerprint changed or whose file is
+    missing, in worker processes when many (both steps are per page, so both spread).
+
+    Without a fingerprinter (``check``), every page is rendered and nothing is kept for the cache.
+    """
+    def render_chunk(chunk: list[int]):
+        results = []
+        for index in chunk:
+            page = pages[index]
+            record = fingerprinter.page(page) if fingerprinter else None
+            if record is not None and known.get(page.output) == record.fingerprint and page.output in existing:
+                results.append((index, record.fingerprint, False))
+                continue
+            data = renderer.render(page)
+            written = data is not None and staging.write(page.output, data)
+            results.append((index, record, written))
+        return results + list(renderer.problems.values())
+
+    outcome = workers.run(render_chunk, list(range(len(pages))), jobs, advance)
+    # One broken template line is one problem, however many pages (and workers) hit it.
+    problems = {(p.path, p.line, p.message.split(":", 1)[-1]): p for p in outcome if isinstance(p, Problem)}
+    raise_if_any(list(problems.values()))
+    changed, records, rendered = [], {}, []
+    for index, record, written in (item for item in outcome if not isinstance(item, Problem)):
+        if written:
+            changed.append(pages[index].output)
+        if not isinstance(record, str):
+            rendered.append(index)
+        if record is not None:
+            records[pages[index].output] = record
+    return Rendered(changed, records, rendered)

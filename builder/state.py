@@ -1,0 +1,59 @@
+"""State: what a successful build leaves for the next one to compare against.
+
+Small and typed: a no-op rebuild reads only this (builder.cache keeps it in
+``state.pickle``, under FORMAT and the cache key). The rows it vouches for —
+parsed articles, bodies, page fingerprints and plans — are in the cache's database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from builder.topics import Topic
+
+FORMAT = 7  # of the state file and the database rows; a cache in another format is discarded
+
+
+@dataclass(frozen=True)
+class TemplateFacts:
+    """What the analysis of the templates found (reused while they are unchanged)."""
+
+    fingerprint: str  # hash of every template and theme static file
+    archive_templates: frozenset[str]  # templates that read the whole archive (the global ``archive``)
+    body_templates: frozenset[str]  # templates that show article bodies
+
+
+@dataclass(frozen=True)
+class OutputListing:
+    """The output folder as the build left it."""
+
+    files: frozenset[str]  # every file, relative POSIX paths
+    folders: tuple[tuple[str, int], ...]  # every folder's (relative path, mtime_ns), sorted
+
+    @property
+    def folder_times(self) -> dict[str, int]:
+        return dict(self.folders)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The figures of the build summary."""
+
+    articles: int
+    pages: int
+    drafts_left_out: int
+    scheduled: int = 0  # articles dated after now, held back
+
+
+@dataclass(frozen=True)
+class BuildState:
+    """The last successful build, for the next build's decision (builder.incremental)."""
+
+    inputs: str  # hash of every input but the article files (code, config, templates, static files, options)
+    signature: str  # ``inputs`` plus every article file's path, size and mtime
+    output: OutputListing
+    templates: TemplateFacts
+    topics: tuple[Topic, ...]  # every topic under its canonical name (a patch keeps them)
+    counts: Counts
+    search_index: str = ""  # key of the search index in the output ('' when none or behind the pages)
+    next_due: str = ""  # ISO time of the earliest scheduled article ('' when none)

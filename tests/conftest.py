@@ -63,15 +63,38 @@ def make_site(tmp_path):
     return make
 
 
-def run_cli(*args: str, cwd: Path | None = None, check: bool = False, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run ``python -m builder ARGS`` as a user would, with this checkout's code."""
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    result = subprocess.run([sys.executable, "-m", "builder", *args], cwd=cwd or REPO, env=env,
-                            capture_output=True, text=True, timeout=timeout)
+def run_cli(*args: str, cwd: Path | None = None, check: bool = False, timeout: float = 600,
+            process: bool = False) -> subprocess.CompletedProcess:
+    """``builder ARGS`` with this checkout's code: in this process (``cli.main`` with its
+    output captured: no interpreter start-up per call), or as a real ``python -m builder``
+    process with ``process=True`` (signals, terminals, environment variables)."""
+    if process:
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        result = subprocess.run([sys.executable, "-m", "builder", *args], cwd=cwd or REPO, env=env,
+                                capture_output=True, text=True, timeout=timeout)
+    else:
+        result = _run_in_process(list(args), cwd or REPO)
     if check and result.returncode != 0:
         raise AssertionError(f"builder {' '.join(args)} failed ({result.returncode}):\n"
                              f"{result.stdout}\n{result.stderr}")
     return result
+
+
+def _run_in_process(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    import io
+
+    from builder import cli
+    from builder.console import Console
+    out, err = io.StringIO(), io.StringIO()
+    before = os.getcwd()
+    os.chdir(cwd)
+    try:
+        code = cli.main(args, console=Console(out=out, err=err))
+    except SystemExit as exit_:  # --help, --version, usage errors from argparse
+        code = exit_.code if isinstance(exit_.code, int) else 2
+    finally:
+        os.chdir(before)
+    return subprocess.CompletedProcess(["builder", *args], code, out.getvalue(), err.getvalue())
 
 
 STEP_LINE = re.compile(r"^  [a-z ]+: \d+\.\d\ds( \(.*\))?$")

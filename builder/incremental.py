@@ -152,7 +152,7 @@ def planning_difference(before: Article, after: Article) -> str:
     old, new = planning_view(before), planning_view(after)
     if old == new:
         return ""
-    return ", ".join(f.name for f in dataclasses.fields(Article) if getattr(old, f.name) != getattr(new, f.name))
+    return ", ".join(f.name for f in dataclasses.fields(after) if getattr(old, f.name) != getattr(new, f.name))
 
 
 def _reached(edits: list[Edit], store, drafts: bool) -> Work:

@@ -39,9 +39,9 @@ class OutputListing:
 class Counts:
     """The figures of the build summary."""
 
-    articles: int
-    pages: int
-    drafts_left_out: int
+    articles: int  # published in this build
+    pages: int  # planned (static files and the search index not counted)
+    drafts_left_out: int  # articles marked draft, left out
     scheduled: int = 0  # articles dated after now, held back
 
 
@@ -51,9 +51,9 @@ class BuildState:
 
     inputs: str  # hash of every input but the article files (code, config, templates, static files, options)
     signature: str  # ``inputs`` plus every article file's path, size and mtime
-    output: OutputListing
-    templates: TemplateFacts
+    output: OutputListing  # the output folder as this build left it
+    templates: TemplateFacts  # what the templates read (reused while they are unchanged)
     topics: tuple[Topic, ...]  # every topic under its canonical name (a patch keeps them)
-    counts: Counts
+    counts: Counts  # for the summary of a build that has nothing to do
     search_index: str = ""  # key of the search index in the output ('' when none or behind the pages)
     next_due: str = ""  # ISO time of the earliest scheduled article ('' when none)

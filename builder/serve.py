@@ -21,6 +21,7 @@ import json
 import mimetypes
 import os
 import socket
+import sys
 import threading
 import time
 import traceback
@@ -51,6 +52,8 @@ MIME_TYPES = {  # what mimetypes may not know, and what must be exact
     ".pagefind": "application/octet-stream", ".txt": "text/plain; charset=utf-8",
     ".html": "text/html; charset=utf-8",
 }
+
+CLIENT_GONE = (ConnectionError, TimeoutError)  # broken pipe, reset, aborted; a socket gone quiet
 
 RELOAD_SCRIPT = """<script>/* added by python -m builder serve; never written to output/ */
 (function () {
@@ -252,20 +255,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
     site: LiveSite  # set on the subclass made by make_server
     server_version = "builder-serve"
     protocol_version = "HTTP/1.1"
+    timeout = 120  # seconds a connection may sit idle or stalled before its thread lets it go
 
     def log_message(self, format, *args) -> None:  # quiet: the terminal is for build news
         pass
 
     def do_GET(self) -> None:
-        self.respond(send_body=True)
+        self.answer(send_body=True)
 
     def do_HEAD(self) -> None:
-        self.respond(send_body=False)
+        self.answer(send_body=False)
 
     def refuse(self) -> None:
         self.send_error(405, "only GET and HEAD")
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = refuse
+
+    def answer(self, send_body: bool) -> None:
+        """Respond; a client that goes away (a tab closed, a page left) is normal, not an error."""
+        try:
+            self.respond(send_body)
+        except CLIENT_GONE:
+            self.close_connection = True
 
     def respond(self, send_body: bool) -> None:
         parts = urlsplit(self.path)
@@ -335,8 +346,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 class Server(http.server.ThreadingHTTPServer):
+    """A thread per connection; errors outside a request's own handling (a client gone
+    while its request is read) kept off the terminal."""
+
     daemon_threads = True
     allow_reuse_address = False  # a port in use must be noticed, not shared
+    # Every open tab reloads at once after a rebuild, and requests pile up while one runs:
+    # past socketserver's default queue of 5, new connections are dropped and the client
+    # retries after seconds or times out. (The kernel caps this at net.core.somaxconn.)
+    request_queue_size = 1024
+    log = staticmethod(print)
+
+    def handle_error(self, request, client_address) -> None:
+        error = sys.exc_info()[1]
+        if not isinstance(error, CLIENT_GONE):
+            self.log(f"internal error serving {client_address[0]}: {type(error).__name__}: {error}")
 
 
 def make_server(site: LiveSite, host: str, port: int, log=print) -> Server:
@@ -351,6 +375,7 @@ def make_server(site: LiveSite, host: str, port: int, log=print) -> Server:
             continue
         if candidate != port:
             log(f"note: port {port} is in use; serving on port {candidate} instead")
+        server.log = log
         return server
     raise OSError(errno.EADDRINUSE, f"ports {port}-{port + 19} are all in use; pass --port")
 

@@ -1,0 +1,159 @@
+"""The preview server under abuse: bursts of requests, malformed requests, hostile Host
+headers, problem messages that look like HTML, clients that vanish, folders that appear
+after start. A real ``builder serve`` subprocess on 127.0.0.1, real sockets, no mocks."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import struct
+import threading
+import time
+from urllib.parse import quote
+
+import pytest
+
+import test_serve
+from conftest import article, write_files
+from test_serve import SITE, Served, edit
+
+served = test_serve.served  # the fixture: `builder serve` in a subprocess, stopped after the test
+
+pytestmark = pytest.mark.slow  # real servers: seconds a test
+
+TRACEBACK_SIGNS = ("Traceback", "BrokenPipeError", "ConnectionResetError", "Exception occurred")
+
+
+# -- helpers ------------------------------------------------------------------
+
+def address(server: Served) -> tuple[str, int]:
+    host, port = server.origin.removeprefix("http://").rsplit(":", 1)
+    return host, int(port)
+
+
+def raw_request(server: Served, data: bytes, method: str = "GET", timeout: float = 30):
+    """Send bytes as they are; return (status, headers with lower-case names, body)."""
+    with socket.create_connection(address(server), timeout=timeout) as sock:
+        sock.sendall(data)
+        response = http.client.HTTPResponse(sock, method=method)
+        response.begin()
+        headers = {name.lower(): value for name, value in response.getheaders()}
+        return response.status, headers, response.read()
+
+
+def request(server: Served, path: str, method: str = "GET", host: str | None = None,
+            timeout: float = 30):
+    """One request on its own connection; ``host`` replaces the Host header."""
+    connection = http.client.HTTPConnection(*address(server), timeout=timeout)
+    try:
+        headers = {"Host": host} if host is not None else {}
+        connection.request(method, path, headers=headers)
+        response = connection.getresponse()
+        headers = {name.lower(): value for name, value in response.getheaders()}
+        return response.status, headers, response.read()
+    finally:
+        connection.close()
+
+
+def assert_plain_error(status: int, headers: dict, body: bytes, expected: int) -> None:
+    assert status == expected, (status, body)
+    assert headers["content-type"].startswith("text/plain"), headers
+    assert int(headers["content-length"]) == len(body)
+    assert 0 < len(body) < 300 and b"<" not in body, body
+
+
+def assert_no_traceback(server: Served) -> None:
+    log = "".join(server.log)
+    assert not any(sign in log for sign in TRACEBACK_SIGNS), log
+
+
+def wait_until(condition, timeout: float = 30, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def abort(sock: socket.socket) -> None:
+    """Close with a TCP reset, like a tab that goes away mid-request."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+# -- 1. many concurrent requests during a rebuild ------------------------------
+
+def test_hundreds_of_concurrent_requests_during_a_rebuild_all_get_answers(served):
+    files = dict(SITE)
+    files.update({f"content/n{i}.md": article(f"Note {i}", "2025-05-01", body="Note body. " * 50)
+                  for i in range(150)})
+    server, site = served(files)
+    status, _, page = request(server, "/2025/06/a/")
+    assert status == 200
+    # a settings change rebuilds the whole site: every request below arrives during it
+    edit(site / "site.toml", 'title = "Renamed Archive"\n')
+    time.sleep(0.1)  # past the quiet period: the rebuild has started
+    results: list = [None] * 300
+    start = threading.Barrier(len(results))
+
+    def fetch(index: int) -> None:
+        start.wait()
+        try:
+            results[index] = request(server, "/2025/06/a/", timeout=20)
+        except Exception as error:  # a timeout or a dropped connection
+            results[index] = error
+
+    threads = [threading.Thread(target=fetch, args=(i,)) for i in range(len(results))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    failures = [r for r in results if isinstance(r, Exception) or r[0] != 200]
+    assert not failures, f"{len(failures)} of {len(results)} failed: {failures[:3]}"
+    for _, headers, body in results:
+        assert int(headers["content-length"]) == len(body) and body.rstrip().endswith(b"</html>")
+    assert any(b"Renamed Archive" in body for _, _, body in results)
+    assert_no_traceback(server)
+
+
+def test_listen_backlog_is_at_least_128(make_site):
+    """What the kernel was told (the queue that absorbs a burst of new connections)."""
+    from builder.build import BuildOptions
+    from builder.serve import LiveSite, make_server
+    site = LiveSite(BuildOptions(site=make_site(SITE)), log=lambda *_: None)
+    server = make_server(site, "127.0.0.1", 0)
+    try:
+        assert server.request_queue_size >= 128
+    finally:
+        server.server_close()
+        site.cache.close()
+
+
+# -- 6. clients that go away are not errors ----------------------------------------
+
+def test_clients_vanishing_print_nothing(served):
+    server, site = served(SITE)
+    epoch = server.epoch()
+    polls = []
+    for _ in range(5):  # tabs waiting for a reload…
+        sock = socket.create_connection(address(server))
+        sock.sendall(f"GET /__builder/wait?epoch={epoch} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        polls.append(sock)
+    time.sleep(0.3)  # the server is waiting on them
+    for sock in polls:  # …closed as the user leaves the page
+        abort(sock)
+    for _ in range(5):  # and page loads cut short, mid-request or mid-answer
+        sock = socket.create_connection(address(server))
+        sock.sendall(b"GET /2025/06/a/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        abort(sock)
+        sock = socket.create_connection(address(server))
+        sock.sendall(b"GET /2025/06/a/ HTTP/1.1\r\nHo")
+        abort(sock)
+    edit(site / "content/a.md", SITE["content/a.md"].replace("Alpha body.", "New body."))
+    server.wait_change(epoch)  # the answers to the closed long-polls were written by now
+    time.sleep(0.5)
+    assert request(server, "/2025/06/a/")[0] == 200
+    assert_no_traceback(server)

@@ -20,6 +20,7 @@ import ipaddress
 import json
 import mimetypes
 import os
+import re
 import socket
 import sys
 import threading
@@ -27,7 +28,7 @@ import time
 import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote_to_bytes
 
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
@@ -53,7 +54,12 @@ MIME_TYPES = {  # what mimetypes may not know, and what must be exact
     ".html": "text/html; charset=utf-8",
 }
 
+WAIT_PATH = "/__builder/wait"
+ALLOWED_METHODS = "GET, HEAD"
+PLAIN = "text/plain; charset=utf-8"
 CLIENT_GONE = (ConnectionError, TimeoutError)  # broken pipe, reset, aborted; a socket gone quiet
+EPOCH = re.compile(r"-?[0-9]{1,15}")  # an epoch the page was given, or -1; never a huge number
+BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 RELOAD_SCRIPT = """<script>/* added by python -m builder serve; never written to output/ */
 (function () {
@@ -249,13 +255,68 @@ def watched_paths(config) -> list[tuple[Path, bool]]:
     return paths
 
 
+class BadRequest(Exception):
+    """A request that makes no sense (its message is the answer's body, with a 400)."""
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """(path, query) of a request target, the path decoded."""
+    if not target.startswith("/"):
+        raise BadRequest("the request target must be a path starting with /")
+    raw_path, _, query = target.partition("?")
+    return decode_path(raw_path), query
+
+
+def decode_path(raw: str) -> str:
+    """The percent-decoded UTF-8 path, with a single leading slash; BadRequest when the
+    escapes are broken, the bytes are not UTF-8, or it holds a control character (NUL…)."""
+    if BAD_ESCAPE.search(raw):
+        raise BadRequest("bad percent-encoding in the path")
+    try:  # http.server read the request line as Latin-1: these are the bytes sent
+        path = unquote_to_bytes(raw.encode("latin-1")).decode("utf-8")
+    except UnicodeError:
+        raise BadRequest("the path is not UTF-8") from None
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
+        raise BadRequest("control character in the path")
+    return "/" + path.lstrip("/")  # never //host: a redirect to it would leave the site
+
+
+def parse_epoch(query: str) -> int:
+    """The epoch in ``?epoch=N`` (-1, "answer now", when absent); BadRequest unless it is
+    one integer of at most 15 digits."""
+    try:
+        fields = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query),
+                           errors="strict", max_num_fields=20)
+    except ValueError:  # bad fields, too many, or not UTF-8
+        raise BadRequest("bad query string") from None
+    values = [value for name, value in fields if name == "epoch"]
+    if len(values) > 1:
+        raise BadRequest("epoch given more than once")
+    if values and not EPOCH.fullmatch(values[0]):
+        raise BadRequest("epoch must be an integer")
+    return int(values[0]) if values else -1
+
+
+def inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + os.sep)
+
+
+def shown(text: str, limit: int = 100) -> str:
+    """``text`` fit to quote in an answer: printable, and short."""
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
-    """GET/HEAD of files under the output folder, with the reload script added to HTML."""
+    """GET/HEAD of files under the output folder, with the reload script added to HTML.
+    Errors are short plain-text answers; nothing raised in here reaches the terminal."""
 
     site: LiveSite  # set on the subclass made by make_server
+    server: Server
     server_version = "builder-serve"
     protocol_version = "HTTP/1.1"
     timeout = 120  # seconds a connection may sit idle or stalled before its thread lets it go
+    answered = False  # a status line has been sent for the current request
 
     def log_message(self, format, *args) -> None:  # quiet: the terminal is for build news
         pass
@@ -271,39 +332,66 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = refuse
 
+    def __getattr__(self, name: str):
+        # http.server answers 501 to a method without a do_* method; any method but GET and
+        # HEAD is refused the same way here: 405 with Allow.
+        if name.startswith("do_"):
+            return self.refuse
+        raise AttributeError(name)
+
+    def parse_request(self) -> bool:
+        """http.server's parsing, but HTTP/0.9 refused: no browser speaks it, and its
+        answers would have no status line."""
+        if not super().parse_request():
+            return False
+        if self.request_version == "HTTP/0.9":
+            self.send_error(400, "HTTP/0.9 is not supported")
+            return False
+        return True
+
     def answer(self, send_body: bool) -> None:
-        """Respond; a client that goes away (a tab closed, a page left) is normal, not an error."""
+        """Check the request, then respond. A client that goes away is normal; a bug is one
+        line in the log and a 500, never a traceback."""
+        self.answered = False
+        if "Content-Length" in self.headers or "Transfer-Encoding" in self.headers:
+            self.close_connection = True  # a body left unread would be read as the next request
         try:
-            self.respond(send_body)
+            path, query = split_target(self.path)
+            self.respond(path, query, send_body)
+        except BadRequest as bad:
+            self.send_error(400, str(bad))
         except CLIENT_GONE:
             self.close_connection = True
+        except Exception as error:
+            self.close_connection = True
+            self.site.log(f"internal error answering {self.command} {shown(self.path)}: "
+                          f"{type(error).__name__}: {error}")
+            if not self.answered:
+                self.send_error(500, "internal error; the terminal running serve says more")
 
-    def respond(self, send_body: bool) -> None:
-        parts = urlsplit(self.path)
-        base = self.site.config.base_path
-        if parts.path == "/__builder/wait":
-            seen = parse_qs(parts.query).get("epoch", ["-1"])[0]
-            epoch, problems = self.site.wait_for_epoch(int(seen) if seen.lstrip("-").isdigit() else -1)
+    def respond(self, path: str, query: str, send_body: bool) -> None:
+        """Answer a checked request: the long-poll, or a file under the output folder."""
+        if path == WAIT_PATH:
+            epoch, problems = self.site.wait_for_epoch(parse_epoch(query))
             return self.send(200, json.dumps({"epoch": epoch, "problems": problems}).encode(),
                              "application/json", send_body)
-        if base != "/" and parts.path in ("/", ""):
+        base = self.site.config.base_path
+        if base != "/" and path == "/":
             return self.redirect(base)
         self.site.wait_until_built()
-        path = unquote(parts.path)
-        if "\0" in path or not path.startswith(base):
+        if not path.startswith(base):
             return self.not_found(send_body)
         pieces = [p for p in path[len(base):].split("/") if p not in ("", ".")]
         if ".." in pieces:
-            return self.send(403, b"forbidden", "text/plain", send_body)
-        output = self.site.output
-        target = output.joinpath(*pieces)
-        real, root = os.path.realpath(target), os.path.realpath(output)
-        if real != root and not real.startswith(root + os.sep):
-            return self.send(403, b"forbidden", "text/plain", send_body)  # a symlink out
-        if os.path.isdir(real):
-            if not parts.path.endswith("/"):
-                return self.redirect(parts.path + "/")
-            real = os.path.join(real, "index.html")
+            return self.send(403, b"forbidden\n", PLAIN, send_body)
+        root = os.path.realpath(self.site.output)
+        real = os.path.realpath(os.path.join(root, *pieces))
+        if inside(real, root) and os.path.isdir(real):
+            if not path.endswith("/"):
+                return self.redirect(quote(path + "/"))
+            real = os.path.realpath(os.path.join(real, "index.html"))
+        if not inside(real, root):  # a symlink out of the output folder
+            return self.send(403, b"forbidden\n", PLAIN, send_body)
         if not os.path.isfile(real):
             return self.not_found(send_body)
         with open(real, "rb") as handle:
@@ -317,7 +405,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def with_reload_script(self, data: bytes) -> bytes:
         with self.site.condition:
             epoch, problems = self.site.epoch, list(self.site.problems)
-        script = RELOAD_SCRIPT % {"epoch": epoch, "wait": "/__builder/wait",
+        script = RELOAD_SCRIPT % {"epoch": epoch, "wait": WAIT_PATH,
                                   "problems": json.dumps(problems).replace("</", "<\\/")}
         marker = data.rfind(b"</body>")
         if marker < 0:
@@ -326,8 +414,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def not_found(self, send_body: bool) -> None:
         page = self.site.output / "404.html"
-        data = self.with_reload_script(page.read_bytes()) if page.is_file() else b"not found"
-        self.send(404, data, "text/html; charset=utf-8", send_body)
+        if page.is_file():
+            html = "text/html; charset=utf-8"
+            return self.send(404, self.with_reload_script(page.read_bytes()), html, send_body)
+        self.send(404, b"not found\n", PLAIN, send_body)
 
     def redirect(self, location: str) -> None:
         self.send_response(302)
@@ -343,6 +433,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if send_body:
             self.wfile.write(data)
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.answered = True
+        super().send_response(code, message)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """A short plain-text answer (http.server's is an HTML page), and the end of the
+        connection: after a bad request, what follows on it cannot be trusted to be one."""
+        reason = self.responses.get(code, ("Error",))[0]
+        body = (f"{code} {reason}: {shown(message, 200)}\n" if message else f"{code} {reason}\n").encode()
+        if self.request_version == "HTTP/0.9":  # set for a request line that had no version
+            self.request_version = "HTTP/1.0"  # so the answer gets a status line and headers
+        self.close_connection = True
+        self.send_response(code)
+        self.send_header("Content-Type", PLAIN)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Connection", "close")
+        if code == 405:
+            self.send_header("Allow", ALLOWED_METHODS)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
 
 class Server(http.server.ThreadingHTTPServer):

@@ -132,6 +132,81 @@ def test_listen_backlog_is_at_least_128(make_site):
         site.cache.close()
 
 
+# -- 2. malformed requests: 400, a short plain answer, no traceback --------------
+
+@pytest.mark.parametrize("query", ["epoch=--1", "epoch=abc", "epoch=", "epoch=1.5", "epoch=0x10",
+                                   "epoch=%20%201", "epoch=" + "9" * 40, "epoch=1&epoch=2",
+                                   "epoch=" + quote("١٢"), "epoch=%ff", "epoch"])
+def test_bad_epoch_is_a_400(served, query):
+    server, _ = served(SITE)
+    assert_plain_error(*request(server, f"/__builder/wait?{query}"), 400)
+    # the server is still fine, and said nothing
+    assert request(server, "/__builder/wait?epoch=-1")[0] == 200
+    assert_no_traceback(server)
+
+
+def test_good_epochs_still_answer(served):
+    server, _ = served(SITE)
+    for query in ("", "?epoch=-1", "?epoch=0&_=123", "?epoch=-5"):
+        status, headers, body = request(server, "/__builder/wait" + query)
+        assert status == 200 and headers["content-type"] == "application/json"
+        assert set(json.loads(body)) == {"epoch", "problems"}
+
+
+@pytest.mark.parametrize("data", [
+    b"GET /%zz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",  # bad percent-encoding
+    b"GET /2025/%4 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",  # a truncated escape
+    b"GET /%ff%fe.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",  # not UTF-8 once decoded
+    b"GET /\xff\xfe HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",  # raw bytes that are not UTF-8
+    b"GET /index.html%00.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",  # NUL, encoded
+    b"GET /a\x00b HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",  # NUL, raw
+    b"GET /a%0d%0aX-Injected:%201 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",  # control characters
+    b"GET index.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",  # not a path
+    b"GET * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",  # the asterisk form is for OPTIONS
+    b"GARBAGE\r\n\r\n",
+    b"GET / HTTP/1.1 extra\r\nHost: 127.0.0.1\r\n\r\n",
+    b"GET / HTTP/one\r\nHost: 127.0.0.1\r\n\r\n",
+    b"GET\r\n\r\n",
+])
+def test_malformed_requests_are_a_400(served, data):
+    server, _ = served(SITE)
+    assert_plain_error(*raw_request(server, data), 400)
+    assert request(server, "/")[0] == 200
+    assert_no_traceback(server)
+
+
+def test_files_with_encoded_names_are_still_served(served):
+    server, site = served(SITE)
+    write_files(site / "output", {"café menu.txt": "menu"})
+    status, _, body = request(server, "/caf%C3%A9%20menu.txt")
+    assert status == 200 and body == b"menu"
+
+
+# -- 3. 405 answers say what is allowed ------------------------------------------
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
+                                    "PROPFIND", "BREW"])
+def test_other_methods_get_405_with_allow(served, method):
+    server, _ = served(SITE)
+    status, headers, body = request(server, "/", method=method)
+    assert status == 405 and headers.get("allow") == "GET, HEAD", (status, headers)
+    assert headers["content-type"].startswith("text/plain")
+    assert_no_traceback(server)
+
+
+def test_405_with_a_request_body_does_not_poison_the_connection(served):
+    server, _ = served(SITE)
+    connection = http.client.HTTPConnection(*address(server), timeout=10)
+    try:
+        connection.request("POST", "/", body=b"GET /evil HTTP/1.1\r\n\r\n")
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 405
+        assert response.getheader("Connection") == "close"
+    finally:
+        connection.close()
+
+
 # -- 6. clients that go away are not errors ----------------------------------------
 
 def test_clients_vanishing_print_nothing(served):

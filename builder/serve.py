@@ -60,6 +60,9 @@ PLAIN = "text/plain; charset=utf-8"
 CLIENT_GONE = (ConnectionError, TimeoutError)  # broken pipe, reset, aborted; a socket gone quiet
 EPOCH = re.compile(r"-?[0-9]{1,15}")  # an epoch the page was given, or -1; never a huge number
 BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# Characters that could end a <script> or open a comment in it (``</script>``, ``<!--``),
+# and line breaks older JavaScript does not allow in a string: written as JSON escapes.
+SCRIPT_ESCAPES = {ord(c): f"\\u{ord(c):04x}" for c in "<>&\u2028\u2029"}
 
 RELOAD_SCRIPT = """<script>/* added by python -m builder serve; never written to output/ */
 (function () {
@@ -88,6 +91,17 @@ RELOAD_SCRIPT = """<script>/* added by python -m builder serve; never written to
   wait();
 })();
 </script>"""
+
+
+def script_data(value) -> str:
+    """``value`` as JSON that cannot end or corrupt the <script> it is written into."""
+    return json.dumps(value).translate(SCRIPT_ESCAPES)
+
+
+def reload_script(epoch: int, problems: list[str]) -> bytes:
+    """The script added to HTML as served: the overlay of ``problems``, then the long-poll."""
+    return (RELOAD_SCRIPT % {"epoch": epoch, "wait": WAIT_PATH,
+                             "problems": script_data(problems)}).encode()
 
 
 @dataclass(frozen=True)
@@ -405,12 +419,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def with_reload_script(self, data: bytes) -> bytes:
         with self.site.condition:
             epoch, problems = self.site.epoch, list(self.site.problems)
-        script = RELOAD_SCRIPT % {"epoch": epoch, "wait": WAIT_PATH,
-                                  "problems": json.dumps(problems).replace("</", "<\\/")}
+        script = reload_script(epoch, problems)
         marker = data.rfind(b"</body>")
         if marker < 0:
-            return data + script.encode()
-        return data[:marker] + script.encode() + data[marker:]
+            return data + script
+        return data[:marker] + script + data[marker:]
 
     def not_found(self, send_body: bool) -> None:
         page = self.site.output / "404.html"

@@ -207,6 +207,54 @@ def test_405_with_a_request_body_does_not_poison_the_connection(served):
         connection.close()
 
 
+# -- 4. problems reach the reload script as data ----------------------------------
+
+HOSTILE = {**SITE, "content/a.md": article(
+    "Alpha talks", "2025-06-13",
+    countries='["<!--<script>", "</script><b>x</b>", "a & b", "line\\u2028sep\\u2029end"]',
+    body="Alpha body.")}
+
+
+def injected_script(page: str) -> str:
+    start = page.index("<script>/* added by python -m builder serve")
+    return page[start:page.index("</script>", start)]
+
+
+def test_problem_text_cannot_end_or_corrupt_the_reload_script(served):
+    server, site = served(SITE)
+    epoch = server.epoch()
+    edit(site / "content/a.md", HOSTILE["content/a.md"])
+    state = server.wait_change(epoch)
+    assert any("<!--<script>" in p for p in state["problems"]), state
+    status, page, _ = server.get("/2025/06/a/")
+    script = injected_script(page)
+    for sign in ("<!--", "<script", "</", "<b>", "a & b", "\u2028", "\u2029"):
+        assert sign not in script.removeprefix("<script>"), sign
+    assert page.count("</script>") == page.count("<script")  # nothing left open, nothing closed early
+
+
+def test_overlay_shows_hostile_problem_text_exactly(served, browser):
+    server, site = served(SITE)
+    page = browser.new_page()
+    try:
+        page.goto(server.origin + "/2025/06/a/")
+        epoch = server.epoch()
+        edit(site / "content/a.md", HOSTILE["content/a.md"])
+        problems = server.wait_change(epoch)["problems"]
+        assert any("</script><b>x</b>" in p for p in problems)
+        page.reload()  # the page as served with the problems in its script
+        page.wait_for_selector("#__builder-overlay", timeout=20000)
+        text = page.eval_on_selector("#__builder-overlay", "box => box.textContent")
+        assert text == ("Build failed: the page below is the last good build.\n\n"
+                        + "\n".join(problems))
+        assert "<!--<script>" in text and "</script><b>x</b>" in text
+        assert page.locator("h1").inner_text() == "Alpha talks"  # the last good page is under it
+        # the text was never parsed as HTML
+        assert not page.evaluate("[...document.querySelectorAll('b')].some(b => b.textContent === 'x')")
+    finally:
+        page.close()
+
+
 # -- 6. clients that go away are not errors ----------------------------------------
 
 def test_clients_vanishing_print_nothing(served):

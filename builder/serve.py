@@ -57,6 +57,7 @@ MIME_TYPES = {  # what mimetypes may not know, and what must be exact
 WAIT_PATH = "/__builder/wait"
 ALLOWED_METHODS = "GET, HEAD"
 PLAIN = "text/plain; charset=utf-8"
+HTML = "text/html; charset=utf-8"
 CLIENT_GONE = (ConnectionError, TimeoutError)  # broken pipe, reset, aborted; a socket gone quiet
 EPOCH = re.compile(r"-?[0-9]{1,15}")  # an epoch the page was given, or -1; never a huge number
 BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -91,6 +92,14 @@ RELOAD_SCRIPT = """<script>/* added by python -m builder serve; never written to
   wait();
 })();
 </script>"""
+
+# Served for a page while the output folder has no site yet (the first build failed): the
+# reload script on it shows the problems and reloads once a build succeeds.
+NOT_BUILT_PAGE = b"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Not built yet</title></head>
+<body><p>Nothing has been built yet. This page reloads by itself when a build succeeds.</p></body>
+</html>
+"""
 
 
 def script_data(value) -> str:
@@ -311,6 +320,12 @@ def parse_epoch(query: str) -> int:
     return int(values[0]) if values else -1
 
 
+def looks_like_page(path: str) -> bool:
+    """A request for HTML: a folder, an .html file, or a name without an extension."""
+    name = path.rsplit("/", 1)[-1]
+    return not name or name.endswith(".html") or "." not in name
+
+
 def inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root + os.sep)
 
@@ -394,7 +409,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.redirect(base)
         self.site.wait_until_built()
         if not path.startswith(base):
-            return self.not_found(send_body)
+            return self.not_found(path, send_body)
         pieces = [p for p in path[len(base):].split("/") if p not in ("", ".")]
         if ".." in pieces:
             return self.send(403, b"forbidden\n", PLAIN, send_body)
@@ -407,7 +422,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not inside(real, root):  # a symlink out of the output folder
             return self.send(403, b"forbidden\n", PLAIN, send_body)
         if not os.path.isfile(real):
-            return self.not_found(send_body)
+            return self.not_found(path, send_body)
         with open(real, "rb") as handle:
             data = handle.read()
         suffix = os.path.splitext(real)[1].lower()
@@ -425,11 +440,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return data + script
         return data[:marker] + script + data[marker:]
 
-    def not_found(self, send_body: bool) -> None:
-        page = self.site.output / "404.html"
+    def not_found(self, path: str, send_body: bool) -> None:
+        """The site's 404 page; or, while nothing is built, a page that shows the problems."""
+        output = self.site.output
+        if not (output / "index.html").is_file() and looks_like_page(path):
+            return self.send(503, self.with_reload_script(NOT_BUILT_PAGE), HTML, send_body)
+        page = output / "404.html"
         if page.is_file():
-            html = "text/html; charset=utf-8"
-            return self.send(404, self.with_reload_script(page.read_bytes()), html, send_body)
+            return self.send(404, self.with_reload_script(page.read_bytes()), HTML, send_body)
         self.send(404, b"not found\n", PLAIN, send_body)
 
     def redirect(self, location: str) -> None:

@@ -255,6 +255,42 @@ def test_overlay_shows_hostile_problem_text_exactly(served, browser):
         page.close()
 
 
+# -- 5. a first build that fails still shows its problems --------------------------
+
+BROKEN = {**SITE, "content/a.md": "---\ntitle: [unclosed\ndate: 2025-06-13\n---\nBody\n"}
+
+
+def test_failed_first_build_serves_a_page_with_the_problems(served):
+    server, site = served(BROKEN)
+    assert not (site / "output").exists()
+    status, headers, body = request(server, "/")
+    page = body.decode()
+    assert status == 503 and headers["content-type"].startswith("text/html"), (status, page)
+    assert "/__builder/wait" in page and "content/a.md:3: invalid YAML" in injected_script(page)
+    for path in ("/2025/06/a/", "/2025/06/a/index.html", "/2025/06/a"):
+        assert "content/a.md:3: invalid YAML" in request(server, path)[2].decode(), path
+    assert request(server, "/static/style.css")[0] == 404  # not a page: no page for it
+    epoch = server.epoch()
+    edit(site / "content/a.md", SITE["content/a.md"])
+    assert server.wait_change(epoch)["problems"] == []
+    status, _, body = request(server, "/2025/06/a/")
+    assert status == 200 and b"Alpha talks" in body
+
+
+def test_failed_first_build_page_reloads_into_the_site(served, browser):
+    server, site = served(BROKEN)
+    page = browser.new_page()
+    try:
+        page.goto(server.origin + "/")
+        page.wait_for_selector("#__builder-overlay", timeout=20000)
+        assert "invalid YAML" in page.locator("#__builder-overlay").inner_text()
+        edit(site / "content/a.md", SITE["content/a.md"])
+        page.wait_for_function("() => document.body.textContent.includes('Alpha talks')", timeout=20000)
+        assert page.locator("#__builder-overlay").count() == 0
+    finally:
+        page.close()
+
+
 # -- 6. clients that go away are not errors ----------------------------------------
 
 def test_clients_vanishing_print_nothing(served):

@@ -32,6 +32,7 @@ from urllib.parse import parse_qsl, quote, unquote_to_bytes
 
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
 from builder.build import BuildOptions, BuildResult, build, cache_key, refresh_search
@@ -53,6 +54,8 @@ MIME_TYPES = {  # what mimetypes may not know, and what must be exact
     ".pagefind": "application/octet-stream", ".txt": "text/plain; charset=utf-8",
     ".html": "text/html; charset=utf-8",
 }
+
+SITE_FOLDERS = ("content", "templates", "static")  # watched whenever they exist, even if made later
 
 WAIT_PATH = "/__builder/wait"
 ALLOWED_METHODS = "GET, HEAD"
@@ -243,37 +246,76 @@ class LiveSite:
 
 
 class ChangeHandler(FileSystemEventHandler):
-    """Marks the site dirty on any real change to a watched file."""
+    """Marks the site dirty on any real change to a watched file, and keeps a recursive
+    watch on each site folder (content/, templates/, static/) while it exists: one created
+    after serve started, or deleted and created again, is watched from then on."""
 
-    def __init__(self, site: LiveSite, ignored: tuple[Path, ...]):
+    def __init__(self, site: LiveSite, ignored: tuple[Path, ...], observer: BaseObserver | None = None):
         self.site = site
         self.ignored = tuple(str(p) for p in ignored)
         self.root = str(site.config.root)
+        self.observer = observer
+        self.watches: dict[str, ObservedWatch] = {}
+
+    def watch(self, folder: str | Path, recursive: bool = True) -> None:
+        """Watch ``folder`` afresh (a folder deleted and made again is a new one to inotify)."""
+        folder = str(folder)
+        self.unwatch(folder)
+        if self.observer is None:
+            return
+        try:
+            self.watches[folder] = self.observer.schedule(self, folder, recursive=recursive)
+        except OSError:  # gone again already: its deletion is on its way as an event
+            pass
+
+    def unwatch(self, folder: str) -> None:
+        watch = self.watches.pop(folder, None)
+        if watch is not None and self.observer is not None:
+            with contextlib.suppress(KeyError):  # the observer may have dropped it already
+                self.observer.unschedule(watch)
 
     def on_any_event(self, event) -> None:
         if event.event_type not in CHANGE_EVENTS:
             return
+        paths = [os.fsdecode(p) for p in (event.src_path, getattr(event, "dest_path", "")) if p]
+        self.follow_site_folders(event.event_type, paths)
         if event.is_directory and event.event_type in ("modified", "closed"):
             return  # a folder's own timestamps: its files' events tell what changed
-        for path in (event.src_path, getattr(event, "dest_path", "")):
-            if path and self.relevant(os.fsdecode(path)):
-                self.site.mark_dirty(f"{os.fsdecode(path)} ({event.event_type})")
+        for path in paths:
+            if self.relevant(path):
+                # after follow_site_folders: the rebuild this asks for sees every file the
+                # new watch may have missed while it was being set up
+                self.site.mark_dirty(f"{path} ({event.event_type})")
                 return
+
+    def follow_site_folders(self, event_type: str, paths: list[str]) -> None:
+        """A site folder that appeared (created, moved in) gets a watch; a gone one loses it."""
+        for path in paths:
+            if not self.is_site_folder(path):
+                continue
+            if not os.path.isdir(path):
+                self.unwatch(path)
+            elif event_type in ("created", "moved"):
+                self.watch(path)
+
+    def is_site_folder(self, path: str) -> bool:
+        return os.path.dirname(path) == self.root and os.path.basename(path) in SITE_FOLDERS
 
     def relevant(self, path: str) -> bool:
         name = os.path.basename(path)
-        if os.path.dirname(path) == self.root and name != CONFIG_FILE:
-            return False  # the site folder itself is watched for site.toml only
+        if os.path.dirname(path) == self.root and name not in (CONFIG_FILE, *SITE_FOLDERS):
+            return False  # the site folder itself is watched for site.toml and its folders only
         if path.startswith(self.ignored) or name.endswith(IGNORED_SUFFIXES) or name.startswith(".#"):
             return False
         return True
 
 
 def watched_paths(config) -> list[tuple[Path, bool]]:
-    """(folder, recursive) pairs: content, templates (site and theme), static, the site root."""
-    paths = [(config.root, False)]  # site.toml
-    for folder in (config.content_dir, config.root / "static", *config.template_dirs):
-        if folder.is_dir():
+    """(folder, recursive) pairs: the site folder itself (site.toml, and site folders that
+    appear later), each site folder that exists, and the theme's templates."""
+    paths = [(config.root, False)]
+    for folder in (*(config.root / name for name in SITE_FOLDERS), *config.template_dirs):
+        if folder.is_dir() and (folder, True) not in paths:
             paths.append((folder, True))
     return paths
 
@@ -532,6 +574,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def start_watching(site: LiveSite, poll: bool) -> BaseObserver:
+    """An observer of the site's sources, started, marking ``site`` dirty on changes."""
+    observer = PollingObserver(timeout=0.5) if poll else Observer()
+    ignored = (site.output, site.config.cache_dir, site.output.parent / f".{site.output.name}.")
+    watcher = ChangeHandler(site, ignored, observer)
+    for folder, recursive in watched_paths(site.config):
+        watcher.watch(folder, recursive)
+    observer.start()
+    return observer
+
+
 def serve(options: BuildOptions, serve_options: ServeOptions, log=print, ready=None) -> int:
     """Build, serve and rebuild until interrupted (Ctrl-C) or ``site.stopped`` is set."""
     if not is_loopback(serve_options.host):
@@ -541,20 +594,20 @@ def serve(options: BuildOptions, serve_options: ServeOptions, log=print, ready=N
             return 2
         log(f"warning: serving on {serve_options.host}: anyone who can reach this machine can read the site")
     site = LiveSite(options, log)
-    site.rebuild()
-    server = make_server(site, serve_options.host, serve_options.port, log)
-    host, port = server.server_address[:2]
-    log(f"serving {site.output} at http://{host}:{port}{site.config.base_path} (Ctrl-C stops)")
-    observer = PollingObserver(timeout=0.5) if serve_options.poll else Observer()
-    ignored = (site.output, site.config.cache_dir, site.output.parent / f".{site.output.name}.")
-    handler = ChangeHandler(site, ignored)
-    for folder, recursive in watched_paths(site.config):
-        observer.schedule(handler, str(folder), recursive=recursive)
-    observer.start()
+    observer = start_watching(site, serve_options.poll)  # before the first build: no edit is missed
+    try:
+        site.rebuild()
+        server = make_server(site, serve_options.host, serve_options.port, log)
+    except BaseException:  # Ctrl-C during the first build, or no free port
+        observer.stop()
+        raise
     builder_thread = threading.Thread(target=site.run, name="builder", daemon=True)
     builder_thread.start()
     server_thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     server_thread.start()
+    host, port = server.server_address[:2]
+    # last: this line tells the user (and the tests) that edits from now on are seen
+    log(f"serving {site.output} at http://{host}:{port}{site.config.base_path} (Ctrl-C stops)")
     if ready:
         ready(site, server)
     try:

@@ -316,3 +316,56 @@ def test_clients_vanishing_print_nothing(served):
     time.sleep(0.5)
     assert request(server, "/2025/06/a/")[0] == 200
     assert_no_traceback(server)
+
+
+# -- 7. folders created after start are watched -------------------------------------
+
+def page_has(server: Served, path: str, text: str):
+    return lambda: text in request(server, path)[2].decode()
+
+
+def test_templates_folder_created_after_start_is_watched(served):
+    server, site = served(SITE)
+    assert not (site / "templates").exists()
+    write_files(site, {"templates/_footer.html": '<footer class="site-footer">Override one</footer>\n'})
+    wait_until(page_has(server, "/2025/06/a/", "Override one"), what="the footer override")
+    # files inside the new folder are watched too
+    edit(site / "templates/_footer.html", '<footer class="site-footer">Override two</footer>\n')
+    wait_until(page_has(server, "/2025/06/a/", "Override two"), what="the edited override")
+
+
+def test_templates_folder_deleted_and_created_again_is_watched(served):
+    import shutil
+    server, site = served({**SITE, "templates/_footer.html": "<footer>First</footer>\n"})
+    assert "First" in request(server, "/")[2].decode()
+    shutil.rmtree(site / "templates")
+    wait_until(lambda: "First" not in request(server, "/")[2].decode(), what="the theme's footer")
+    write_files(site, {"templates/_footer.html": "<footer>Second</footer>\n"})
+    wait_until(page_has(server, "/", "Second"), what="the new override")
+    edit(site / "templates/_footer.html", "<footer>Third</footer>\n")
+    wait_until(page_has(server, "/", "Third"), what="the edited override")
+
+
+def test_static_folder_created_after_start_is_watched(served):
+    server, site = served(SITE)
+    assert not (site / "static").exists()
+    write_files(site, {"static/new.txt": "hello\n"})
+    wait_until(lambda: request(server, "/new.txt")[0] == 200, what="static/new.txt")
+    assert request(server, "/new.txt")[2] == b"hello\n"
+    write_files(site, {"static/img/deeper.txt": "deeper\n"})  # a new subfolder of it
+    wait_until(lambda: request(server, "/img/deeper.txt")[0] == 200, what="static/img/deeper.txt")
+
+
+def test_new_content_subfolder_is_watched(served):
+    server, site = served(SITE)
+    write_files(site, {"content/2025/july/c.md": article("Gamma talks", "2025-07-02")})
+    wait_until(page_has(server, "/", "Gamma talks"), what="the new article")
+    edit(site / "content/2025/july/c.md", article("Gamma edited", "2025-07-02"))
+    wait_until(page_has(server, "/", "Gamma edited"), what="the edited article")
+
+
+def test_content_folder_created_after_start_is_watched(served):
+    server, site = served({"site.toml": SITE["site.toml"]})  # no content/: the first build fails
+    assert "no such folder" in request(server, "/")[2].decode()  # the problem, on the placeholder page
+    write_files(site, {"content/a.md": SITE["content/a.md"]})
+    wait_until(page_has(server, "/2025/06/a/", "Alpha talks"), what="the first article")

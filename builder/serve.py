@@ -9,6 +9,11 @@ when the last build failed they show its problems in an overlay over the
 last good page. The reload script is added to HTML as it is served and is
 never written to ``output/``. Requests that arrive during a rebuild wait
 for it, so a half-built site is never served.
+
+The HTTP side answers GET and HEAD of files under the output folder only,
+to Host names of this machine only (a page elsewhere must not read the
+preview through DNS rebinding) unless ``--expose`` was given; anything
+else gets a short plain-text error, and no traceback reaches the terminal.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import time
 import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, unquote_to_bytes
+from urllib.parse import parse_qsl, quote, unquote_to_bytes, urlsplit
 
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
@@ -62,6 +67,8 @@ ALLOWED_METHODS = "GET, HEAD"
 PLAIN = "text/plain; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 CLIENT_GONE = (ConnectionError, TimeoutError)  # broken pipe, reset, aborted; a socket gone quiet
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
+HOST_VALUE = re.compile(r"(?P<name>\[[0-9a-f:.]*\]|[^\[\]:@/\\\s]*)(?::[0-9]{1,5})?")
 EPOCH = re.compile(r"-?[0-9]{1,15}")  # an epoch the page was given, or -1; never a huge number
 BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # Characters that could end a <script> or open a comment in it (``</script>``, ``<!--``),
@@ -324,12 +331,20 @@ class BadRequest(Exception):
     """A request that makes no sense (its message is the answer's body, with a 400)."""
 
 
-def split_target(target: str) -> tuple[str, str]:
-    """(path, query) of a request target, the path decoded."""
+def split_target(target: str) -> tuple[str | None, str, str]:
+    """(host, path, query) of a request target: the host only for absolute-form
+    (``http://host/path``, which servers must accept: RFC 9112 3.2.2), the path decoded."""
+    host = None
+    if target[:8].lower().startswith(("http://", "https://")):
+        try:
+            parts = urlsplit(target)
+        except ValueError:
+            raise BadRequest("bad request target") from None
+        host, target = parts.netloc, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if not target.startswith("/"):
         raise BadRequest("the request target must be a path starting with /")
     raw_path, _, query = target.partition("?")
-    return decode_path(raw_path), query
+    return host, decode_path(raw_path), query
 
 
 def decode_path(raw: str) -> str:
@@ -427,7 +442,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if "Content-Length" in self.headers or "Transfer-Encoding" in self.headers:
             self.close_connection = True  # a body left unread would be read as the next request
         try:
-            path, query = split_target(self.path)
+            host, path, query = split_target(self.path)
+            refusal = self.host_refusal(host)
+            if refusal:
+                return self.send_error(*refusal)
             self.respond(path, query, send_body)
         except BadRequest as bad:
             self.send_error(400, str(bad))
@@ -439,6 +457,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
                           f"{type(error).__name__}: {error}")
             if not self.answered:
                 self.send_error(500, "internal error; the terminal running serve says more")
+
+    def host_refusal(self, target_host: str | None) -> tuple[int, str] | None:
+        """(status, message) when the Host is missing, repeated or not this machine; else None.
+
+        A page on another site can point its own name at 127.0.0.1 (DNS rebinding) and
+        read the preview as same-origin: its requests carry that name in Host."""
+        values = self.headers.get_all("Host") or []
+        if len(values) > 1:
+            return 400, "more than one Host header"
+        if not values and self.request_version >= "HTTP/1.1":
+            return 400, "an HTTP/1.1 request needs a Host header"
+        host = target_host if target_host is not None else (values[0] if values else None)
+        if host is None or self.server.open_host or self.server.host_allowed(host):
+            return None
+        return 403, (f"Host '{shown(host)}' is not a name of this machine (localhost, 127.0.0.1); "
+                     "serve with --expose to allow other names")
 
     def respond(self, path: str, query: str, send_body: bool) -> None:
         """Answer a checked request: the long-poll, or a file under the output folder."""
@@ -533,8 +567,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 class Server(http.server.ThreadingHTTPServer):
-    """A thread per connection; errors outside a request's own handling (a client gone
-    while its request is read) kept off the terminal."""
+    """A thread per connection; the Host names it answers to; errors outside a request's
+    own handling (a client gone while its request is read) kept off the terminal."""
 
     daemon_threads = True
     allow_reuse_address = False  # a port in use must be noticed, not shared
@@ -542,7 +576,21 @@ class Server(http.server.ThreadingHTTPServer):
     # past socketserver's default queue of 5, new connections are dropped and the client
     # retries after seconds or times out. (The kernel caps this at net.core.somaxconn.)
     request_queue_size = 1024
+    open_host = False  # --expose: answer any Host
+    names: frozenset[str] = frozenset()  # the bound address, as Host may spell it
     log = staticmethod(print)
+
+    def server_bind(self) -> None:
+        super().server_bind()
+        address = self.server_address[0].lower()
+        self.names = frozenset({address, f"[{address}]"})
+
+    def host_allowed(self, value: str) -> bool:
+        """Host (with or without a port) names this machine: localhost, *.localhost,
+        127.0.0.1, [::1], the address bound or the name given to --host."""
+        match = HOST_VALUE.fullmatch(value.strip().lower())
+        name = match.group("name").removesuffix(".") if match else ""
+        return name in LOOPBACK_NAMES or name.endswith(".localhost") or name in self.names
 
     def handle_error(self, request, client_address) -> None:
         error = sys.exc_info()[1]
@@ -550,7 +598,7 @@ class Server(http.server.ThreadingHTTPServer):
             self.log(f"internal error serving {client_address[0]}: {type(error).__name__}: {error}")
 
 
-def make_server(site: LiveSite, host: str, port: int, log=print) -> Server:
+def make_server(site: LiveSite, host: str, port: int, log=print, open_host: bool = False) -> Server:
     """Bind host:port, or the next free port (with a note) when it is in use."""
     handler = type("SiteHandler", (Handler,), {"site": site})
     for candidate in range(port, port + 20):
@@ -562,7 +610,8 @@ def make_server(site: LiveSite, host: str, port: int, log=print) -> Server:
             continue
         if candidate != port:
             log(f"note: port {port} is in use; serving on port {candidate} instead")
-        server.log = log
+        server.log, server.open_host = log, open_host
+        server.names |= {host.lower()}  # the name given to --host, as well as its address
         return server
     raise OSError(errno.EADDRINUSE, f"ports {port}-{port + 19} are all in use; pass --port")
 
@@ -597,7 +646,7 @@ def serve(options: BuildOptions, serve_options: ServeOptions, log=print, ready=N
     observer = start_watching(site, serve_options.poll)  # before the first build: no edit is missed
     try:
         site.rebuild()
-        server = make_server(site, serve_options.host, serve_options.port, log)
+        server = make_server(site, serve_options.host, serve_options.port, log, serve_options.open_host)
     except BaseException:  # Ctrl-C during the first build, or no free port
         observer.stop()
         raise

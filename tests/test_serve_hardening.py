@@ -369,3 +369,55 @@ def test_content_folder_created_after_start_is_watched(served):
     assert "no such folder" in request(server, "/")[2].decode()  # the problem, on the placeholder page
     write_files(site, {"content/a.md": SITE["content/a.md"]})
     wait_until(page_has(server, "/2025/06/a/", "Alpha talks"), what="the first article")
+
+
+# -- 8. DNS rebinding: only loopback names in Host -----------------------------------
+
+def test_loopback_hosts_are_served(served):
+    server, _ = served(SITE)
+    port = address(server)[1]
+    for host in ("localhost", f"localhost:{port}", "127.0.0.1", f"127.0.0.1:{port}", "[::1]",
+                 f"[::1]:{port}", "app.localhost", f"a.b.localhost:{port}", "LocalHost", "localhost."):
+        assert request(server, "/", host=host)[0] == 200, host
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "localhost.evil.example",
+                                  "127.0.0.1.nip.io", "evillocalhost", "192.168.1.20",
+                                  "127.0.0.1@evil.example"])
+def test_other_hosts_are_refused(served, host):
+    server, _ = served(SITE)
+    host = host.format(port=address(server)[1])
+    for path in ("/", "/2025/06/a/", "/__builder/wait?epoch=-1", "/static/style.css"):
+        status, headers, body = request(server, path, host=host)
+        assert_plain_error(status, headers, body, 403)
+        assert host.encode() in body and b"--expose" in body
+    assert_no_traceback(server)
+
+
+def test_missing_or_repeated_host_is_a_400(served):
+    server, _ = served(SITE)
+    assert_plain_error(*raw_request(server, b"GET / HTTP/1.1\r\n\r\n"), 400)
+    assert_plain_error(*raw_request(
+        server, b"GET / HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n\r\n"), 400)
+    # HTTP/1.0 does not need a Host
+    status, _, body = raw_request(server, b"GET / HTTP/1.0\r\n\r\n")
+    assert status == 200 and b"Alpha talks" in body
+
+
+def test_expose_lifts_the_host_check(served):
+    server, _ = served(SITE, "--expose")
+    status, _, body = request(server, "/2025/06/a/", host="preview.example:8000")
+    assert status == 200 and b"Alpha talks" in body
+
+
+def test_absolute_form_targets_are_checked_like_host(served):
+    """RFC 9112 3.2.2: a server accepts absolute-form and takes the host from it, not from Host."""
+    server, _ = served(SITE)
+    port = address(server)[1]
+    status, _, body = raw_request(
+        server, f"GET http://localhost:{port}/2025/06/a/ HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+    assert status == 200 and b"Alpha talks" in body
+    status, headers, body = raw_request(
+        server, b"GET http://evil.example/ HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    assert_plain_error(status, headers, body, 403)
+    assert b"evil.example" in body

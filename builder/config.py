@@ -144,6 +144,35 @@ class SiteConfig:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class SchemaKey:
+    """One key of site.toml as docs/config.md documents it."""
+
+    key: str  # as the docs name it: 'title', '[search] enabled', '[countries] aliases'
+    default: object
+    doc: str
+
+
+def schema_keys() -> list[SchemaKey]:
+    """Every key site.toml accepts, with its default and its one-line meaning (from the
+    ``_doc`` metadata): the reference docs/config.md is checked against it."""
+    keys = []
+    for item in dataclasses.fields(SiteConfig):
+        if item.metadata.get("internal") or item.name in SECTIONS:
+            continue
+        nested = {target: table for table, target in NESTED_KEYS.items()}
+        name = f"[{nested[item.name][0]}] {nested[item.name][1]}" if item.name in nested else item.name
+        keys.append(SchemaKey(name, _default(item), item.metadata["doc"]))
+    for section, cls in SECTIONS.items():
+        for item in dataclasses.fields(cls):
+            keys.append(SchemaKey(f"[{section}] {item.name}", _default(item), item.metadata["doc"]))
+    return keys
+
+
+def _default(item: dataclasses.Field):
+    return item.default_factory() if item.default is dataclasses.MISSING else item.default
+
+
 # Fields set through a [table] of their own rather than a top-level key.
 TABLE_FIELDS = {"search", "feeds", "deploy", "country_aliases", "topic_vocabulary"}
 SECTIONS = {"search": SearchConfig, "feeds": FeedsConfig, "deploy": DeployConfig}

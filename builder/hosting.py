@@ -12,7 +12,7 @@ from pathlib import Path
 
 from builder.config import SiteConfig
 
-PAGES_SIZE_LIMIT = 1024 ** 3  # bytes: "published GitHub Pages sites may be no larger than 1 GB" (as in builder.report)
+PAGES_SIZE_LIMIT = 1024 ** 3  # bytes: "published GitHub Pages sites may be no larger than 1 GB"
 WARN_AT = 0.8  # share of the limit from which the build warns
 
 
@@ -62,7 +62,12 @@ def size_note(size: int, limit: int = 0) -> str:
 
 def folder_size(folder: Path) -> int:
     """Bytes in every file under ``folder`` (0 when it does not exist)."""
-    total = 0
+    return sum(size for _, size in folder_files(folder))
+
+
+def folder_files(folder: Path):
+    """(relative POSIX path, bytes) of every file under ``folder``, symlinks not followed."""
+    root = len(str(folder)) + 1
     stack = [str(folder)]
     while stack:
         try:
@@ -74,5 +79,4 @@ def folder_size(folder: Path) -> int:
                 if entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
                 elif entry.is_file(follow_symlinks=False):
-                    total += entry.stat(follow_symlinks=False).st_size
-    return total
+                    yield entry.path[root:].replace(os.sep, "/"), entry.stat(follow_symlinks=False).st_size

@@ -10,6 +10,7 @@ from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from builder.text import shorten, slugify
+from builder.urls import under_base
 
 
 @lru_cache(maxsize=4)
@@ -37,18 +38,15 @@ def _demote_h1(state) -> None:
 
 
 def _prefix_links(base_path: str):
-    """Make root-relative links and images ('/2025/…') live under the base path."""
-    prefix = base_path.rstrip("/")
-
+    """Make root-relative links and images ('/2025/…') live under the base path (builder.urls)."""
     def rule(state) -> None:
         for token in state.tokens:
             for child in token.children or ():
                 attr = "href" if child.type == "link_open" else "src" if child.type == "image" else None
                 if attr:
                     value = child.attrGet(attr)
-                    if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
-                        if not (value + "/").startswith(base_path):
-                            child.attrSet(attr, prefix + value)
+                    if isinstance(value, str):
+                        child.attrSet(attr, under_base(value, base_path))
 
     return rule
 

@@ -7,16 +7,15 @@ what a build publishes and refuses what a build refuses.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from builder.archive import Archive
 from builder.cache import Cache
+from builder.hosting import PAGES_SIZE_LIMIT, folder_files
 from builder.pipeline import BuildOptions, Timer, cache_key, load_site, site_config
 from builder.topics import Topic, free_topic
 
-PAGES_LIMIT = 1024 ** 3  # GitHub Pages: a published site may be at most 1 GB
 LARGEST_COUNT = 10  # largest pages listed
 TEXT_LIST_LIMIT = 20  # entries of a long list shown in the plain-text report
 ACRONYM_SKIP = {"and", "of", "the", "for", "in", "on"}  # 'Oil and Gas' -> 'OG'
@@ -175,18 +174,12 @@ def duplicate_topics(topics: list[Topic]) -> tuple[TopicPair, ...]:
 def output_size(folder: Path) -> OutputSize:
     """Total size of the built site and its largest HTML pages."""
     if not folder.is_dir():
-        return OutputSize(str(folder), False, 0, PAGES_LIMIT, ())
-    total = 0
-    pages: list[PageSize] = []
-    for directory, _, files in os.walk(folder):
-        for name in files:
-            path = Path(directory) / name
-            size = path.stat().st_size
-            total += size
-            if name.endswith(".html"):
-                pages.append(PageSize(path.relative_to(folder).as_posix(), size))
-    pages.sort(key=lambda page: (-page.bytes, page.path))
-    return OutputSize(str(folder), True, total, PAGES_LIMIT, tuple(pages[:LARGEST_COUNT]))
+        return OutputSize(str(folder), False, 0, PAGES_SIZE_LIMIT, ())
+    files = list(folder_files(folder))
+    pages = sorted((PageSize(path, size) for path, size in files if path.endswith(".html")),
+                   key=lambda page: (-page.bytes, page.path))
+    return OutputSize(str(folder), True, sum(size for _, size in files), PAGES_SIZE_LIMIT,
+                      tuple(pages[:LARGEST_COUNT]))
 
 
 # ----------------------------------------------------------------- output

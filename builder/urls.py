@@ -22,6 +22,14 @@ from dataclasses import dataclass
 SEARCH_BUNDLE = "pagefind"  # the output folder of the search index and Pagefind's UI files
 
 
+def under_base(url: str, base_path: str) -> str:
+    """``url`` moved under ``base_path`` when it is root-relative ('/2025/06/x/' becomes
+    '/archive/2025/06/x/'); absolute, protocol-relative and already moved URLs stay."""
+    if url.startswith("/") and not url.startswith("//") and not (url + "/").startswith(base_path):
+        return base_path.rstrip("/") + url
+    return url
+
+
 @dataclass(frozen=True)
 class Urls:
     """Root-relative URLs under a base path, and absolute ones under an origin."""
@@ -84,10 +92,8 @@ class Urls:
         return self._path("404.html")
 
     def link(self, url: str) -> str:
-        """A URL from front matter: root-relative ones move under the base path."""
-        if url.startswith("/") and not url.startswith("//") and not url.startswith(self.base_path):
-            return self.base_path.rstrip("/") + url
-        return url
+        """A URL from front matter or a body: root-relative ones move under the base path."""
+        return under_base(url, self.base_path)
 
     def absolute(self, url: str) -> str:
         """An absolute URL for feeds, sitemaps and metadata (root-relative without an origin)."""

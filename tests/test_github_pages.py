@@ -7,6 +7,7 @@ import importlib.util
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import feedparser
@@ -81,13 +82,19 @@ def test_workflow_build_step_makes_a_project_site(tmp_path):
     workflow = load_workflow()
     steps = workflow["jobs"]["build"]["steps"]
     pages_id = next(s["id"] for s in steps if s.get("uses", "").startswith("actions/configure-pages@"))
-    build = next(s for s in steps if "python -m builder" in s.get("run", ""))
+    build = next(s for s in steps if "builder build" in s.get("run", ""))
     assert build["env"]["BASE_URL"] == f"${{{{ steps.{pages_id}.outputs.base_url }}}}"
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
 
     checkout = write_files(tmp_path / "checkout", {"site.toml": (REPO / "site.toml").read_text()})
     shutil.copytree(REPO / "content", checkout / "content")
-    env = dict(os.environ, PYTHONPATH=str(REPO), BASE_URL="https://user.github.io/repo")
+    # The checkout's `builder` command: the console script pip makes, run with this Python.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "builder").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m builder "$@"\n')
+    (bin_dir / "builder").chmod(0o755)
+    env = dict(os.environ, PYTHONPATH=str(REPO), BASE_URL="https://user.github.io/repo",
+               PATH=f"{bin_dir}:{os.environ['PATH']}")
     subprocess.run(["bash", "-c", build["run"]], cwd=checkout, env=env, check=True, capture_output=True)
     out = checkout / upload["with"]["path"]
     home = (out / "index.html").read_text()

@@ -260,8 +260,8 @@ def test_search_index_follows_edits_without_delaying_the_reload(served):
     # the reload signal comes first (pages), then the index catches up in the background
     log_at_reload = "".join(server.log)
     server.wait_for_line(r"search index refreshed")
-    from builder.search import _unpack
-    fragments = [_unpack(p) for p in (site / "output" / "pagefind").rglob("*.pf_fragment")]
+    from builder.pagefind_files import unpack
+    fragments = [unpack(p) for p in (site / "output" / "pagefind").rglob("*.pf_fragment")]
     assert any(b"Zanzibarian" in data for data in fragments)  # the edit is searchable
     assert log_at_reload.count("search index refreshed") == 1
 
@@ -297,8 +297,8 @@ def test_serve_on_a_built_site_patches_edits_and_keeps_search_current(make_site)
         rebuilt = server.wait_for_line(r"rebuilt in .*").group(0)
         assert "whole site" not in rebuilt, rebuilt  # patched
         server.wait_for_line(r"search index refreshed")
-        from builder.search import _unpack
-        fragments = [_unpack(p) for p in (site / "output" / "pagefind").rglob("*.pf_fragment")]
+        from builder.pagefind_files import unpack
+        fragments = [unpack(p) for p in (site / "output" / "pagefind").rglob("*.pf_fragment")]
         assert any(b"Quokkaesque" in data for data in fragments)
     finally:
         server.stop()

@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 
 
 # Fixtures that generate an archive of hundreds of articles: their tests are in the slow tier.
-CORPUS_FIXTURES = {"corpus", "corpus_500", "generated_site"}
+CORPUS_FIXTURES = {"corpus", "corpus_copy", "generated_site"}
 
 
 def pytest_collection_modifyitems(items) -> None:
@@ -97,6 +97,19 @@ def _run_in_process(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(["builder", *args], code, out.getvalue(), err.getvalue())
 
 
+SUMMARY = re.compile(r"^built (?P<pages>[\d,]+) pages? from (?P<articles>[\d,]+) articles? in [\d.]+s "
+                     r"\((?P<rendered>[\d,]+) rendered, (?P<written>[\d,]+) written, "
+                     r"(?P<unchanged>[\d,]+) unchanged, (?P<removed>[\d,]+) removed; ")
+CHECKED = re.compile(r"^ok: (?P<articles>[\d,]+) articles?, (?P<pages>[\d,]+) pages?, no problems$")
+
+
+def counts(output: str) -> dict[str, int]:
+    """The figures of a build summary (``built …``) or a check (``ok: …``), as numbers."""
+    match = SUMMARY.match(output) or CHECKED.match(output.strip())
+    assert match, f"not a build or check summary: {output!r}"
+    return {name: int(value.replace(",", "")) for name, value in match.groupdict().items()}
+
+
 STEP_LINE = re.compile(r"^  [a-z ]+: \d+\.\d\ds( \(.*\))?$")
 
 
@@ -117,9 +130,20 @@ def generate_corpus(count: int, out: Path, seed: int = 1) -> Path:
     return out
 
 
+CORPUS_SIZE = 500
+
+
 @pytest.fixture(scope="session")
-def corpus_500(tmp_path_factory) -> Path:
-    return generate_corpus(500, tmp_path_factory.mktemp("corpus500"))
+def corpus(tmp_path_factory) -> Path:
+    """The one generated archive the tests share (500 articles): read it, never write into it
+    (build with --out elsewhere, or take ``corpus_copy``)."""
+    return generate_corpus(CORPUS_SIZE, tmp_path_factory.mktemp("corpus") / "site")
+
+
+@pytest.fixture
+def corpus_copy(corpus, tmp_path) -> Path:
+    """A copy of the shared archive that a test may change."""
+    return Path(shutil.copytree(corpus, tmp_path / "site", ignore=shutil.ignore_patterns("output", ".cache")))
 
 
 def chromium_path() -> str:

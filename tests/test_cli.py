@@ -22,7 +22,7 @@ import yaml
 
 from builder import cli
 from builder.console import Console, plural
-from conftest import REPO, article, generate_corpus, messages, run_cli, write_files
+from conftest import CORPUS_SIZE, REPO, article, messages, run_cli, write_files
 
 
 def run_in_process(*argv: str) -> tuple[int, str, str]:
@@ -150,12 +150,13 @@ def run_on_terminal(argv: list[str], env: dict | None = None, timeout: float = 1
 
 
 @pytest.mark.slow
-def test_a_long_build_on_a_terminal_shows_a_progress_bar(tmp_path):
-    site = generate_corpus(600, tmp_path / "site")
-    code, drawn = run_on_terminal(["build", "--no-search", "--no-cache", "--jobs", "1", "--site", str(site)])
+def test_a_long_build_on_a_terminal_shows_a_progress_bar(corpus, tmp_path):
+    site = corpus
+    code, drawn = run_on_terminal(["build", "--no-search", "--no-cache", "--jobs", "1", "--site", str(site),
+                                   "--out", str(tmp_path / "out")])
     assert code == 0, drawn
     assert re.search(r"render\s.*\d+/\d+", drawn), drawn  # rich's bar: step, bar, done/total
-    assert "built " in drawn and "from 600 articles" in drawn
+    assert "built " in drawn and f"from {CORPUS_SIZE} articles" in drawn
 
 
 def test_problems_are_coloured_on_a_terminal_unless_no_color(tmp_path):
@@ -184,8 +185,8 @@ def cache_contents(folder: Path) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.4, 1.2, 2.0])
-def test_ctrl_c_ends_with_130_one_line_and_everything_as_it_was(tmp_path, delay):
-    site = generate_corpus(600, tmp_path / "site")
+def test_ctrl_c_ends_with_130_one_line_and_everything_as_it_was(corpus_copy, tmp_path, delay):
+    site = corpus_copy
     run_cli("build", "--no-search", "--site", str(site), check=True)
     for path in sorted((site / "content").rglob("*.md"))[:300]:  # enough change for a long rebuild
         path.write_text(path.read_text().replace("title: \"", "title: \"Edited "), encoding="utf-8")

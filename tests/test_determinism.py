@@ -27,13 +27,13 @@ def assert_same_tree(first, second):
     assert differing == []
 
 
-def test_generated_archive_builds_identically_across_seeds_jobs_and_cache(corpus_500, tmp_path):
+def test_generated_archive_builds_identically_across_seeds_jobs_and_cache(corpus, tmp_path):
     """Cold in one process, cold in two workers, then twice with the cache (filled, then warm):
     four hash seeds, one output."""
-    outs = [build_with_seed(corpus_500, tmp_path / "cold-1", "1", "--no-cache", "--jobs", "1"),
-            build_with_seed(corpus_500, tmp_path / "cold-2", "2", "--no-cache", "--jobs", "2"),
-            build_with_seed(corpus_500, tmp_path / "cache-fill", "3"),
-            build_with_seed(corpus_500, tmp_path / "cache-warm", "4")]
+    outs = [build_with_seed(corpus, tmp_path / "cold-1", "1", "--no-cache", "--jobs", "1"),
+            build_with_seed(corpus, tmp_path / "cold-2", "2", "--no-cache", "--jobs", "2"),
+            build_with_seed(corpus, tmp_path / "cache-fill", "3"),
+            build_with_seed(corpus, tmp_path / "cache-warm", "4")]
     assert len(tree(outs[0])) > 500
     for other in outs[1:]:
         assert_same_tree(outs[0], other)

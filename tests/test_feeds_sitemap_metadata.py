@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import xml.etree.ElementTree as ET
 
 import feedparser
 import pytest
 
-from conftest import REPO, article, generate_corpus, run_cli, write_files
+from conftest import CORPUS_SIZE, REPO, article, run_cli, write_files
 from publishing import ATOM, SITEMAP, file_for, head, html_pages, sitemap_entries
 
 BASE = "https://example.org/archive/"  # a project site: origin plus a base path
@@ -193,9 +194,10 @@ def test_sitemap_lists_every_page_with_lastmod(hostile_site):
 
 
 @pytest.fixture(scope="module")
-def generated_site(tmp_path_factory):
-    """A generated archive of 200 articles built for a project site, feeds of 10."""
-    site = generate_corpus(200, tmp_path_factory.mktemp("gen200") / "site")
+def generated_site(corpus, tmp_path_factory):
+    """The shared generated archive built for a project site, feeds of 10."""
+    site = tmp_path_factory.mktemp("generated") / "site"
+    shutil.copytree(corpus / "content", site / "content")
     (site / "site.toml").write_text(f'base_url = "{BASE}"\n[search]\nenabled = false\n[feeds]\nsize = 10\n')
     run_cli("build", "--site", str(site), check=True)
     return site / "output"
@@ -204,7 +206,7 @@ def generated_site(tmp_path_factory):
 def test_json_ld_parses_on_every_article_of_a_generated_archive(generated_site):
     entries = check_sitemap_against_pages(generated_site, BASE)
     articles = [url for url in entries if url.count("/") == 7]  # https://example.org/archive/YYYY/MM/slug/
-    assert len(articles) == 200
+    assert len(articles) == CORPUS_SIZE
     for url in articles:
         page = head(file_for(generated_site, url, BASE))
         (data,) = page.json_ld()

@@ -89,8 +89,8 @@ def test_sample_site_has_no_broken_links(tmp_path, base_url):
 # -- A 500-article generated archive ----------------------------------------------------------
 
 @pytest.mark.parametrize("base_url", [None, SUBPATH], ids=["root", "subpath"])
-def test_generated_archive_has_no_broken_links(corpus_500, tmp_path, base_url):
-    out = build(corpus_500, tmp_path / "out", base_url)
+def test_generated_archive_has_no_broken_links(corpus, tmp_path, base_url):
+    out = build(corpus, tmp_path / "out", base_url)
     report = assert_no_broken_links(out, base_url or "/", min_pages=500)
     assert report.internal_links > 500 * 20
     if base_url:

@@ -7,7 +7,7 @@ import yaml
 
 import pytest
 
-from conftest import article, generate_corpus, run_cli
+from conftest import CORPUS_SIZE, article, counts, run_cli
 from builder.new import slug_for
 
 TITLE = "Japan and US agree on auto tariffs"
@@ -35,7 +35,7 @@ def test_new_writes_a_scaffold_that_checks(make_site):
     assert meta["date"].utcoffset() == dt.timedelta(hours=9)  # the site's time zone
     assert before.replace(microsecond=0) <= meta["date"] <= after
     checked = run_cli("check", "--site", str(site), check=True)
-    assert "2 articles" in checked.stdout
+    assert counts(checked.stdout)["articles"] == 2
 
 
 def test_new_refuses_a_slug_already_used(make_site):
@@ -84,8 +84,8 @@ def test_new_resolves_and_validates_like_a_build(make_site):
     meta = front_matter_of(Path(good.stdout.strip()))
     assert meta["countries"] == ["Japan", "Russia"] and meta["topics"] == ["Trade"]
     assert meta["draft"] is True
-    assert "ok: 0 articles, " in run_cli("check", "--site", str(site), check=True).stdout
-    assert "ok: 1 article, " in run_cli("check", "--drafts", "--site", str(site), check=True).stdout
+    assert counts(run_cli("check", "--site", str(site), check=True).stdout)["articles"] == 0
+    assert counts(run_cli("check", "--drafts", "--site", str(site), check=True).stdout)["articles"] == 1
 
 
 def test_a_title_without_latin_letters_needs_a_slug(make_site):
@@ -107,10 +107,10 @@ def test_slug_for_cuts_long_titles_at_a_hyphen():
 
 
 @pytest.mark.slow
-def test_new_in_a_generated_archive_then_check(tmp_path):
-    site = generate_corpus(300, tmp_path / "corpus")
+def test_new_in_a_generated_archive_then_check(corpus_copy):
+    site = corpus_copy
     made = run_cli("new", TITLE, "--country", "Japan", "--topic", "Autos", "--site", str(site), check=True)
     assert Path(made.stdout.strip()).is_file()
-    assert "301 articles" in run_cli("check", "--site", str(site), check=True).stdout
+    assert counts(run_cli("check", "--site", str(site), check=True).stdout)["articles"] == CORPUS_SIZE + 1
     again = run_cli("new", TITLE, "--site", str(site))
     assert again.returncode == 1 and "already exists" in again.stderr

@@ -7,15 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import article, generate_corpus, run_cli
+from conftest import CORPUS_SIZE, article, run_cli
 from builder.countries import country_index
 from builder.report import duplicate_topics
 from builder.topics import free_topic
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Path:
-    return generate_corpus(300, tmp_path_factory.mktemp("report") / "corpus", seed=7)
 
 
 def report_json(site: Path, *args: str) -> dict:
@@ -34,7 +29,7 @@ def test_counts_match_the_generated_files(corpus):
              if isinstance(item, str) and dates[item] > meta["date"]}
 
     report = report_json(corpus)
-    assert report["articles"] == len(metas) == 300
+    assert report["articles"] == len(metas) == CORPUS_SIZE
     assert {c["name"]: c["count"] for c in report["countries"]} == countries
     assert {t["name"]: t["count"] for t in report["topics"]} == topics
     assert {y["name"]: y["count"] for y in report["years"]} == years
@@ -49,7 +44,7 @@ def test_counts_match_the_generated_files(corpus):
 
 def test_text_report_on_the_generated_archive(corpus):
     text = run_cli("report", "--site", str(corpus), check=True).stdout
-    assert text.startswith("300 articles\n")
+    assert text.startswith(f"{CORPUS_SIZE} articles\n")
     assert "\nTopics that look like duplicates (0)\n" in text
     assert "Related links to newer articles (" in text and "… and " in text  # long lists are cut
     assert "not built (run `python -m builder build` to measure page sizes)" in text

@@ -161,13 +161,14 @@ def newest_first(article: Article):
 
 
 def build_archive(articles: tuple[Article, ...], memo: dict | None = None,
-                  unparsed_slugs: frozenset[str] = frozenset()) -> tuple[Archive, list[Problem]]:
+                  unlisted_slugs: frozenset[str] = frozenset()) -> tuple[Archive, list[Problem]]:
     """Make the Archive; problems are cross-article ones (unknown related slugs…).
 
     ``memo`` (kept in the cache between builds) lets "More on this story" be
     reused when no article's date, countries, topics or related list changed.
-    ``unparsed_slugs``: files that failed to parse (their own problem is reported;
-    a related link to them is not reported a second time).
+    ``unlisted_slugs``: articles not in this archive whose related links are left out
+    without a problem: files that failed to parse (their own problem is reported) and
+    scheduled articles (linked once they are published).
     """
     problems: list[Problem] = []
     articles = _canonical_topics(articles, problems)
@@ -192,7 +193,7 @@ def build_archive(articles: tuple[Article, ...], memo: dict | None = None,
         (Term("topic", t.name, t.slug, "", tuple(topics[key])) for key, t in topic_of.items()),
         key=lambda t: (t.name.casefold(), t.slug)))
 
-    related = _resolve_related(ordered, by_slug, problems, unparsed_slugs)
+    related = _resolve_related(ordered, by_slug, problems, unlisted_slugs)
     referenced_by: dict[str, list[Article]] = defaultdict(list)
     for article in ordered:  # newest first, so each backlink list is too
         for target in {link.article.slug for link in related[article.slug] if link.article}:
@@ -246,15 +247,15 @@ def _topic_slug(name: str, key: str) -> str:
     return slugify(name) or "topic-" + hashlib.sha256(key.encode()).hexdigest()[:8]
 
 
-def _resolve_related(ordered, by_slug, problems, unparsed_slugs=frozenset()) -> dict[str, tuple[RelatedLink, ...]]:
+def _resolve_related(ordered, by_slug, problems, unlisted_slugs=frozenset()) -> dict[str, tuple[RelatedLink, ...]]:
     resolved = {}
     for article in ordered:
         links = []
         for item in article.related:
             if item.slug:
                 target = by_slug.get(item.slug)
-                if target is None and item.slug in unparsed_slugs:
-                    continue  # that file's own problem is reported already
+                if target is None and item.slug in unlisted_slugs:
+                    continue  # that file's own problem is reported already, or it is scheduled
                 if target is None:
                     problems.append(Problem(article.path, item.line, f"related slug '{item.slug}' "
                                             "matches no article in the archive"))

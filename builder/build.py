@@ -78,7 +78,8 @@ def _nothing(cache: Cache, inputs, output) -> BuildResult:
             state.output, folders=tuple(sorted(inputs.folders.items())))))
     counts = state.counts
     return BuildResult(articles=counts.articles, pages=counts.pages, drafts_left_out=counts.drafts_left_out,
-                       unchanged=len(state.output.files), output=output)
+                       unchanged=len(state.output.files), output=output, scheduled=counts.scheduled,
+                       next_due=state.next_due)
 
 
 def check(options: BuildOptions, progress=None) -> BuildResult:

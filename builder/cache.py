@@ -26,6 +26,7 @@ The cache imports the model; the model knows nothing of the cache.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import shutil
@@ -41,6 +42,7 @@ from builder.state import FORMAT, BuildState
 MAGIC = "builder-cache"
 STATE_FILE = "state.pickle"
 DATABASE_FILE = "cache.sqlite"
+SCHEDULE_FILE = "schedule.json"
 
 
 @dataclass(frozen=True)
@@ -401,6 +403,18 @@ class Cache:
             pickle.dump((MAGIC, FORMAT, self.key), handle, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(handle.name, self.folder / STATE_FILE)
+        self._write_schedule(state)
+
+    def _write_schedule(self, state: BuildState) -> None:
+        """``schedule.json``: how many articles are held back and when the next is due, for a
+        scheduled CI run (or anyone) to read without the builder."""
+        text = json.dumps({"scheduled": state.counts.scheduled, "next_due": state.next_due or None},
+                          indent=1) + "\n"
+        path = self.folder / SCHEDULE_FILE
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            temporary = path.with_suffix(".tmp")
+            temporary.write_text(text, encoding="utf-8")
+            os.replace(temporary, path)
 
     def rekey(self, key: str) -> None:
         """Forget everything when what shapes parsing changed (serve, after a site.toml edit)."""

@@ -40,6 +40,8 @@ def _site_options(drafts: bool = True) -> argparse.ArgumentParser:
                       help="site folder holding site.toml and content/ (default: the current folder)")
     if drafts:
         site.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
+        site.add_argument("--future", action="store_true",
+                          help="publish articles dated after now too (now: SOURCE_DATE_EPOCH, else the clock)")
     return site
 
 
@@ -194,7 +196,7 @@ def _run(args, console: Console) -> int:
 def _build(args, console: Console) -> int:
     from builder.build import BuildOptions, build
     options = BuildOptions(site=args.site, drafts=args.drafts, base_url=args.base_url, out=args.out,
-                           search=not args.no_search, cache=not args.no_cache, jobs=args.jobs)
+                           search=not args.no_search, cache=not args.no_cache, jobs=args.jobs, future=args.future)
     progress = console.progress()
     try:
         result = build(options, progress=progress)
@@ -212,10 +214,13 @@ def _check(args, console: Console) -> int:
     from builder.build import BuildOptions, check
     progress = console.progress()
     try:
-        result = check(BuildOptions(site=args.site, drafts=args.drafts), progress=progress)
+        result = check(BuildOptions(site=args.site, drafts=args.drafts, future=args.future), progress=progress)
     finally:
         progress.close()
-    console.summary(f"ok: {plural(result.articles, 'article')}, {plural(result.pages, 'page')}, no problems")
+    scheduled = (f"; {plural(result.scheduled, 'scheduled article')} held back, the next due "
+                 f"{result.next_due.replace('+00:00', 'Z')}") if result.scheduled else ""
+    console.summary(f"ok: {plural(result.articles, 'article')}, {plural(result.pages, 'page')}, no problems"
+                    + scheduled)
     return EXIT_OK
 
 
@@ -231,7 +236,7 @@ def _serve(args, console: Console) -> int:
     from builder.build import BuildOptions
     from builder.serve import ServeOptions, serve
     options = BuildOptions(site=args.site, drafts=args.drafts, base_url=args.base_url, out=args.out,
-                           search=not args.no_search)
+                           search=not args.no_search, future=args.future)
     return serve(options, ServeOptions(host=args.host, port=args.port, poll=args.poll,
                                        open_host=args.expose), log=console.info)
 

@@ -7,6 +7,7 @@ cached (see ``builder.cache``) without changing the result.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 from dataclasses import dataclass
@@ -36,9 +37,15 @@ class SourceFile:
 class Content:
     """Every article parsed (drafts already left out unless asked for)."""
 
-    articles: tuple[Article, ...]  # in path order
+    articles: tuple[Article, ...]  # in path order: what the site publishes
     drafts_left_out: int
     unparsed_slugs: frozenset[str] = frozenset()  # slugs (from file names) of files that failed
+    scheduled: tuple[Article, ...] = ()  # dated after now, held back: soonest first
+
+    @property
+    def next_due(self) -> dt.datetime | None:
+        """When the first scheduled article is due (None when none is)."""
+        return self.scheduled[0].date if self.scheduled else None
 
 
 def find_sources(root: Path) -> list[SourceFile]:
@@ -149,8 +156,11 @@ def _parse_job(job: _Job, settings: ParseSettings) -> tuple[str, Parsed]:
     return sha, parse_article(job.source.path, raw, settings)
 
 
-def collect(results: list[tuple[Article | None, tuple[Problem, ...]]], drafts: bool) -> tuple[Content, list[Problem]]:
-    """Gather parsed articles, leave out drafts, and find duplicate slugs."""
+def collect(results: list[tuple[Article | None, tuple[Problem, ...]]], drafts: bool,
+            now: dt.datetime | None = None) -> tuple[Content, list[Problem]]:
+    """Gather parsed articles, leave out drafts (unless ``drafts``) and articles dated after
+    ``now`` (scheduled; all are published when ``now`` is None: --future), and find
+    duplicate slugs (scheduled articles included: they will be published)."""
     problems: list[Problem] = []
     articles: list[Article] = []
     left_out = 0
@@ -175,8 +185,11 @@ def collect(results: list[tuple[Article | None, tuple[Problem, ...]]], drafts: b
                                                      f"also used by {other.path}"))
             problems.append(Problem(other.path, 0, f"duplicate slug '{article.slug}': "
                                                    f"also used by {article.path}"))
-    return Content(articles=tuple(articles), drafts_left_out=left_out,
-                   unparsed_slugs=frozenset(unparsed)), problems
+    scheduled = tuple(sorted((a for a in articles if now is not None and a.date > now),
+                             key=lambda a: (a.date, a.slug)))
+    held = {a.path for a in scheduled}
+    return Content(articles=tuple(a for a in articles if a.path not in held), drafts_left_out=left_out,
+                   unparsed_slugs=frozenset(unparsed), scheduled=scheduled), problems
 
 
 def site_static(root: Path) -> dict[str, Path]:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from builder.articles import ParseSettings
 from builder.cache import ArticleRecord, Cache
+from builder.clock import now
 from builder.code import code_fingerprint
 from builder.config import SiteConfig
 from builder.content import SourceFile, find_sources, parse_source, site_static
@@ -57,7 +58,8 @@ def scan_inputs(config: SiteConfig, options, output: Path, state: BuildState | N
     # Static files by name here (one added or removed changes the output's file list),
     # by size and time in the signature (an edited one is copied by a patch).
     digest = hashlib.sha256(repr((code_fingerprint(), config.fingerprint(), templates_fingerprint(config.template_dirs),
-                                  options.drafts, config.search.enabled, where, sorted(static))).encode())
+                                  options.drafts, options.future, config.search.enabled, where,
+                                  sorted(static))).encode())
     inputs = digest.hexdigest()
     for name, path in sorted(static.items()):
         info = path.stat()
@@ -113,6 +115,8 @@ def decide(state: BuildState | None, inputs: Inputs, cache: Cache, config: SiteC
         return everything("the output folder changed")
     if search and options.index_search and not state.search_index:
         return everything("the search index is behind the pages")
+    if state.next_due and not options.future and now().isoformat() >= state.next_due:
+        return everything(f"a scheduled article is due (since {state.next_due})")
     if state.signature == inputs.signature:
         return Work(NOTHING)
     store = cache.checked_store()

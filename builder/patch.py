@@ -45,7 +45,7 @@ def patch(work: Work, inputs: Inputs, config: SiteConfig, cache: Cache, output: 
     state, store = cache.state, cache.store
     counts = state.counts
     result = BuildResult(articles=counts.articles, pages=counts.pages, drafts_left_out=counts.drafts_left_out,
-                         output=output, patched=True)
+                         output=output, patched=True, scheduled=counts.scheduled, next_due=state.next_due)
     records = {edit.source.path: edit.record for edit in work.edits}
     new_bodies = MemoryBodies({e.article.body_digest: e.body for e in work.edits if e.body})
     fresh = {e.article.slug: e.article for e in work.edits if drafts or not e.article.draft}

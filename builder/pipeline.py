@@ -20,6 +20,7 @@ from pathlib import Path
 from builder.archive import Archive, build_archive
 from builder.articles import ParseSettings
 from builder.cache import ArticleRecord, Cache
+from builder.clock import now
 from builder.code import code_fingerprint
 from builder.config import SiteConfig, load_config
 from builder.content import Content, SourceFile, collect, find_sources, load_articles
@@ -43,6 +44,7 @@ class BuildOptions:
     cache: bool = True  # False: --no-cache
     index_search: bool = True  # False: leave the index behind the pages (serve indexes afterwards)
     jobs: int = 0  # worker processes; 0: one per core
+    future: bool = False  # --future: publish articles dated after now too
 
 
 @dataclass(frozen=True)
@@ -95,11 +97,12 @@ def load_site(config: SiteConfig, options: BuildOptions, cache: Cache, timer: "T
     with timer.step("content", len(sources)):
         cache.load_records()
         loaded = load_articles(sources, ParseSettings.from_config(config), cache, jobs, timer.advance)
-        content, problems = collect(loaded.results, options.drafts)
+        content, problems = collect(loaded.results, options.drafts, None if options.future else now())
     with timer.step("archive"):
         memo = cache.archive_memo()
         memo_before = dict(memo)
-        archive, archive_problems = build_archive(content.articles, memo, content.unparsed_slugs)
+        unlisted = content.unparsed_slugs | {article.slug for article in content.scheduled}
+        archive, archive_problems = build_archive(content.articles, memo, unlisted)
         problems += archive_problems
         urls = Urls(config.base_path, config.origin)
         pages = plan_pages(archive, urls, config.page_size, config.search.enabled)

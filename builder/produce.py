@@ -51,6 +51,8 @@ class BuildResult:
     patched: bool = False  # only the pages an edit reaches were rebuilt (builder.patch)
     full_because: str = ""  # why a rebuild could not be patched (serve and -v say it)
     notes: list[str] = field(default_factory=list)
+    scheduled: int = 0  # articles dated after now, held back
+    next_due: str = ""  # when the first of them is due (ISO 8601, UTC)
 
     @property
     def seconds(self) -> float:
@@ -59,9 +61,13 @@ class BuildResult:
     def summary(self) -> str:
         from builder.console import plural
         steps = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in self.timings)
-        return (f"built {plural(self.pages, 'page')} from {plural(self.articles, 'article')} in "
+        text = (f"built {plural(self.pages, 'page')} from {plural(self.articles, 'article')} in "
                 f"{self.seconds:.2f}s ({self.rendered:,} rendered, {self.written:,} written, "
                 f"{self.unchanged:,} unchanged, {self.removed:,} removed; {steps})")
+        if self.scheduled:
+            text += (f"; {plural(self.scheduled, 'scheduled article')} held back, the next due "
+                     f"{self.next_due.replace('+00:00', 'Z')}")
+        return text
 
 
 def fingerprint_base(config: SiteConfig, templates_fingerprint: str) -> str:
@@ -99,7 +105,8 @@ def check_site(site: Site, timer: Timer, jobs: int) -> BuildResult:
     Every problem a build would report is reported: templates, rendering and the index check.
     """
     result = BuildResult(articles=len(site.content.articles), pages=len(site.pages),
-                         drafts_left_out=site.content.drafts_left_out)
+                         drafts_left_out=site.content.drafts_left_out,
+                         scheduled=len(site.content.scheduled), next_due=_iso(site.content.next_due))
     scratch = Path(tempfile.mkdtemp(prefix="builder-check-"))
     try:
         staging = Staging(output=scratch / "none", folder=scratch / "pages")
@@ -126,7 +133,8 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
     state = cache.state
     existing, folders = inputs.existing, inputs.folders
     result = BuildResult(articles=len(site.content.articles), pages=len(pages),
-                         drafts_left_out=site.content.drafts_left_out, output=output)
+                         drafts_left_out=site.content.drafts_left_out, output=output,
+                         scheduled=len(site.content.scheduled), next_due=_iso(site.content.next_due))
     facts = site.templates.facts
     fingerprinter = Fingerprinter(fingerprint_base(config, facts.fingerprint), site.archive,
                                   facts.archive_templates, facts.body_templates)
@@ -183,8 +191,14 @@ def _state(site: Site, inputs: Inputs, files: set[str], folders: dict[str, int],
     return BuildState(inputs=inputs.inputs, signature=inputs.signature,
                       output=OutputListing(frozenset(files), tuple(sorted(folders.items()))),
                       templates=site.templates.facts, topics=canonical_topics(site.archive),
-                      counts=Counts(result.articles, result.pages, result.drafts_left_out),
-                      search_index=search_index)
+                      counts=Counts(result.articles, result.pages, result.drafts_left_out, result.scheduled),
+                      search_index=search_index, next_due=result.next_due)
+
+
+def _iso(moment) -> str:
+    """An aware time as ISO 8601 in UTC ('' for None): the form the state compares as text."""
+    import datetime as dt
+    return moment.astimezone(dt.timezone.utc).isoformat() if moment else ""
 
 
 def canonical_topics(archive) -> tuple:

@@ -88,11 +88,22 @@ class Report:
     without_topic: tuple[ArticleRef, ...]
     duplicate_topics: tuple[TopicPair, ...]
     related_to_newer: tuple[NewerLink, ...]
+    scheduled: tuple["Scheduled", ...]  # held back until their date, soonest first
     output: OutputSize
 
 
-def make_report(archive: Archive, drafts_left_out: int, output: Path) -> Report:
-    """The report on an archive and its built output folder."""
+@dataclass(frozen=True)
+class Scheduled:
+    """An article dated after now: built only once its time has come (or with --future)."""
+
+    path: str
+    slug: str
+    title: str
+    date: str  # ISO 8601 with the site's offset
+
+
+def make_report(archive: Archive, drafts_left_out: int, output: Path, scheduled=()) -> Report:
+    """The report on an archive (and the articles it holds back) and its built output folder."""
     newer = []
     for article in archive.articles:
         for link in archive.links[article.slug].related:
@@ -108,6 +119,7 @@ def make_report(archive: Archive, drafts_left_out: int, output: Path) -> Report:
         without_topic=_refs(a for a in archive.articles if not a.topics),
         duplicate_topics=duplicate_topics([free_topic(t.name) for t in archive.topics]),
         related_to_newer=tuple(newer),
+        scheduled=tuple(Scheduled(a.path, a.slug, a.title, a.date.isoformat()) for a in scheduled),
         output=output_size(output))
 
 
@@ -223,6 +235,8 @@ def as_text(report: Report) -> str:
     section("Articles without a topic", [f"{a.path}  {a.title}" for a in report.without_topic])
     section("Topics that look like duplicates",
             [f"'{p.first}' / '{p.second}' ({p.reason})" for p in report.duplicate_topics])
+    section("Scheduled articles (held back until their date)",
+            [f"{a.date.replace('T', ' ')}  {a.path}  {a.title}" for a in report.scheduled])
     section("Related links to newer articles",
             [f"{n.path} ({n.date[:10]}) -> {n.related_slug} ({n.related_date[:10]})"
              for n in report.related_to_newer])
@@ -241,16 +255,17 @@ def as_text(report: Report) -> str:
 # ----------------------------------------------------------------- command
 
 
-def report(site: Path, drafts: bool = False, out: Path | None = None) -> Report:
+def report(site: Path, drafts: bool = False, out: Path | None = None, future: bool = False) -> Report:
     """Load the site as a build does (builder.pipeline.load_site) and report on it
     (BuildFailed on the problems a build would report)."""
-    options = BuildOptions(site=site, drafts=drafts)
+    options = BuildOptions(site=site, drafts=drafts, future=future)
     config = site_config(options)
     loaded = load_site(config, options, Cache.none(cache_key(config)), Timer())
-    return make_report(loaded.archive, loaded.content.drafts_left_out, out.resolve() if out else config.output_dir)
+    return make_report(loaded.archive, loaded.content.drafts_left_out, out.resolve() if out else config.output_dir,
+                       loaded.content.scheduled)
 
 
 def run(args) -> int:
-    result = report(args.site, args.drafts, args.out)
+    result = report(args.site, args.drafts, args.out, args.future)
     args.console.result(as_json(result) if args.json else as_text(result))
     return 0

@@ -43,6 +43,7 @@ from watchdog.observers.polling import PollingObserver
 from builder.build import BuildOptions, build
 from builder.pipeline import cache_key
 from builder.cache import Cache
+from builder.clock import now
 from builder.config import CONFIG_FILE, load_config
 from builder.problems import BuildFailed
 
@@ -213,6 +214,10 @@ class LiveSite:
         except Exception as error:  # BuildFailed, ToolFailed or a bug: tell, keep serving
             self.log(f"search index not refreshed: {error}")
 
+    def scheduled_article_due(self) -> bool:
+        state = self.cache.state
+        return bool(state and state.next_due and not self.options.future and now().isoformat() >= state.next_due)
+
     def mark_dirty(self, path: str = "") -> None:
         self.last_change = time.monotonic()
         self.changed_path = path
@@ -222,7 +227,9 @@ class LiveSite:
         """The builder loop: wait for changes, let the burst settle, rebuild."""
         while not self.stopped.is_set():
             if not self.dirty.wait(0.2):
-                if self.search_pending:
+                if self.scheduled_article_due():
+                    self.mark_dirty("the clock (a scheduled article is due)")
+                elif self.search_pending:
                     self.refresh_search()
                 continue
             while time.monotonic() - self.last_change < QUIET_SECONDS:

@@ -56,4 +56,4 @@ class BuildState:
     topics: tuple[Topic, ...]  # every topic under its canonical name (a patch keeps them)
     counts: Counts  # for the summary of a build that has nothing to do
     search_index: str = ""  # key of the search index in the output ('' when none or behind the pages)
-    next_due: str = ""  # ISO time of the earliest scheduled article ('' when none)
+    next_due: str = ""  # when the first scheduled article is due, ISO 8601 in UTC ('' when none)

@@ -33,6 +33,7 @@ from builder.hosting import hosting_notes
 from builder.interrupts import interrupts_held
 from builder.output import (MARKER, check_output_folder, scan, snapshot, start_staging, touched,
                             transaction, unchanged)
+from builder.output import recover
 from builder.pages import Page, plan_pages
 from builder.patch import PatchRefused, patch
 from builder.problems import Problem, raise_if_any
@@ -170,6 +171,7 @@ def build(options: BuildOptions, progress=None, cache: Cache | None = None) -> B
         output = (options.out.resolve() if options.out else config.output_dir)
         if options.write:
             check_output_folder(output, config.root)
+        result.notes += recover(output)  # a build stopped while it wrote the output is finished first
         jobs = options.jobs or workers.default_jobs()
         own_cache = cache is None
         if not own_cache:

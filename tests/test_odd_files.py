@@ -199,3 +199,27 @@ def test_find_sources_still_gives_source_files(make_site):
     assert all(isinstance(s, SourceFile) for s in sources)
     assert [(s.path, bool(s.problem)) for s in sources] == [
         ("content/2025/a.md", False), ("content/2025/b.md", False), ("content/2025/pipe.md", True)]
+
+
+# -- Slugs that cannot be folder names ----------------------------------------------------------
+
+def test_a_slug_too_long_for_a_folder_name_is_a_problem_at_its_line(make_site):
+    long_slug = "-".join(["word"] * 60)  # 299 characters
+    at_limit = "x" * 200
+    site = make_site({**GOOD, "content/2025/c.md": article("Gamma", "2025-06-15", slug=long_slug),
+                      f"content/2025/{'y' * 210}.md": article("Delta", "2025-06-16"),
+                      "content/2025/d.md": article("Epsilon", "2025-06-17", slug=at_limit)})
+    code, lines = build(site)
+    assert code == 1
+    assert lines == [
+        f"content/2025/c.md:4: slug is {len(long_slug)} characters long (at most 200): it names the "
+        "article's folder, and file systems refuse longer names",
+        f"content/2025/{'y' * 210}.md:1: the slug made from the file name is 210 characters long "
+        "(at most 200): rename the file or add a shorter 'slug:'",
+        "error: 2 problems found; nothing was written",
+    ]
+    (site / "content/2025/c.md").unlink()
+    (site / f"content/2025/{'y' * 210}.md").unlink()
+    code, lines = build(site)
+    assert code == 0, lines
+    assert (site / f"output/2025/06/{at_limit}/index.html").is_file()

@@ -58,7 +58,7 @@ def journal_path(output: Path) -> Path:
 
 
 def write(output: Path, staging: str, backup: str, changed: list[str], removed: list[str]) -> Path:
-    """Write the journal of one set of moves into ``output`` atomically; return its path."""
+    """Write the journal of one set of moves into ``output`` beside it, atomically; return its path."""
     path = journal_path(output)
     plan = {"format": FORMAT, "pid": os.getpid(), "started": process_start(os.getpid()),
             "staging": staging, "backup": backup, "changed": changed, "removed": removed}

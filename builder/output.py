@@ -197,6 +197,8 @@ class Change:
         try:
             if not (output / MARKER).exists():
                 (output / MARKER).write_text("made by python -m builder; safe to delete\n")
+            if not self.changed and not self.removed:
+                return  # nothing moves: no journal to flush to disk
             shutil.rmtree(self.backup, ignore_errors=True)  # an earlier build of this process's
             self.journal = journal.write(output, self.staging.folder.name, self.backup.name,
                                          self.changed, self.removed)

@@ -195,6 +195,17 @@ def test_a_first_build_is_one_rename_and_a_failure_after_it_leaves_no_output(tmp
     assert not output.exists() and leftovers(output) == []
 
 
+def test_a_worker_left_behind_does_not_make_a_deleted_staging_folder_again(tmp_path):
+    output = make_output(tmp_path)
+    staging = start_staging(output)
+    shutil.rmtree(staging.folder)  # what recovery does to a killed build's staging folder
+    with pytest.raises(FileNotFoundError) as failure:
+        staging.write("new/deep/index.html", b"late")
+    assert failure.value.filename == str(output / "new/deep/index.html")
+    assert not staging.folder.exists()
+    staging.discard()
+
+
 # -- Rollback when a move fails -------------------------------------------------------------------
 
 def renames_of(root: Path) -> int:

@@ -117,7 +117,7 @@ def _kind(entry: os.DirEntry, ancestors: tuple) -> tuple[str, os.stat_result | N
         return f"a symbolic link to nothing ('{target}' does not exist)", None
     except OSError as error:
         if error.errno == errno.ELOOP:
-            return f"a symbolic link loop ('{target}' leads back to itself)", None
+            return f"a symbolic link loop (it points to '{target}', which leads back to it)", None
         raise
     if stat.S_ISDIR(info.st_mode):
         for identity, folder in ancestors:

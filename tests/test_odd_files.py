@@ -72,7 +72,7 @@ def test_every_file_that_is_not_read_is_named_with_its_reason_in_one_run(make_si
         "content/2025/broken-image.jpg: a symbolic link to nothing ('missing.jpg' does not exist)",
         "content/2025/c.md:1: missing 'title'",
         "content/2025/dangling.md: a symbolic link to nothing ('nowhere.md' does not exist)",
-        "content/2025/loop.md: a symbolic link loop ('loop.md' leads back to itself)",
+        "content/2025/loop.md: a symbolic link loop (it points to 'loop.md', which leads back to it)",
         f"content/2025/pipe.md: not a regular file (a named pipe): {NOT_REGULAR}",
         f"content/2025/sock.md: not a regular file (a socket): {NOT_REGULAR}",
         "content/loops/again: a symbolic link loop (it leads back to content/loops)",

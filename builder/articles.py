@@ -21,6 +21,9 @@ from builder.problems import Problem, line_of_key
 from builder.text import is_slug, slugify
 from builder.topics import Topic, free_topic, vocabulary
 
+# A slug names the article's output folder; most file systems refuse names over 255 bytes
+# (slugs are ASCII: characters are bytes), and a margin leaves room for suffixes.
+MAX_SLUG = 200
 KNOWN_KEYS = ("title", "date", "updated", "slug", "summary", "countries", "topics", "related",
               "source", "author", "image", "draft")
 
@@ -104,10 +107,17 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> Parsed:
         slug = slugify(PurePosixPath(path).stem)
         if not slug:
             fields.problems.append(Problem(path, 1, "cannot make a slug from the file name; add 'slug:'"))
+        elif len(slug) > MAX_SLUG:
+            fields.problems.append(Problem(path, 1, f"the slug made from the file name is {len(slug)} "
+                                                    f"characters long (at most {MAX_SLUG}): rename the "
+                                                    "file or add a shorter 'slug:'"))
     elif not isinstance(slug, str) or not is_slug(slug):
         fields.problem("slug", f"invalid slug {slug!r}: use lowercase letters, digits and hyphens "
                                f"(such as '{slugify(str(slug)) or 'my-article'}')")
         slug = ""
+    elif len(slug) > MAX_SLUG:
+        fields.problem("slug", f"slug is {len(slug)} characters long (at most {MAX_SLUG}): it names "
+                               "the article's folder, and file systems refuse longer names")
 
     body_html, first_paragraph = render_markdown(split.body, settings.allow_html, settings.base_path)
     summary = meta.get("summary")

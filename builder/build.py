@@ -12,7 +12,7 @@ from builder import workers
 from builder.cache import Cache
 from builder.hosting import hosting_notes
 from builder.incremental import NOTHING, PATCH, Work, decide, scan_inputs
-from builder.output import check_output_folder
+from builder.output import check_output_folder, recover
 from builder.patch import PatchRefused, patch
 from builder.pipeline import BuildOptions, Timer, cache_key, collector_paused, load_site, site_config
 from builder.produce import BuildResult, check_site, produce
@@ -32,6 +32,7 @@ def build(options: BuildOptions, progress=None, cache: Cache | None = None, guar
         config = site_config(options)
         output = options.out.resolve() if options.out else config.output_dir
         check_output_folder(output, config.root)
+        recovered = recover(output)  # a build stopped while it wrote the output is finished first
         jobs = options.jobs or workers.default_jobs()
         own_cache = cache is None
         if own_cache:
@@ -45,7 +46,7 @@ def build(options: BuildOptions, progress=None, cache: Cache | None = None, guar
         if own_cache:
             cache.close()
     result.timings = timer.timings
-    result.notes += cache.notes
+    result.notes += recovered + cache.notes
     cache.notes.clear()
     if own_cache:  # once per build command, not on each of serve's rebuilds
         result.notes += hosting_notes(config, output, cache.state.output.files if cache.state else None)
@@ -88,8 +89,11 @@ def check(options: BuildOptions, progress=None) -> BuildResult:
     with timer.step("config"):
         config = site_config(options)
         cache = Cache.none(cache_key(config))
+        # A build stopped while it wrote the output is finished before anything else.
+        recovered = recover(options.out.resolve() if options.out else config.output_dir)
     with collector_paused():
         site = load_site(config, options, cache, timer, jobs=options.jobs or workers.default_jobs())
         result = check_site(site, timer, options.jobs or workers.default_jobs())
     result.timings = timer.timings
+    result.notes += recovered
     return result

@@ -217,6 +217,8 @@ def _check(args, console: Console) -> int:
         result = check(BuildOptions(site=args.site, drafts=args.drafts, future=args.future), progress=progress)
     finally:
         progress.close()
+    for note in result.notes:
+        console.note(note)
     scheduled = (f"; {plural(result.scheduled, 'scheduled article')} held back, the next due "
                  f"{result.next_due.replace('+00:00', 'Z')}") if result.scheduled else ""
     console.summary(f"ok: {plural(result.articles, 'article')}, {plural(result.pages, 'page')}, no problems"

@@ -8,16 +8,25 @@ files no page produces any more are removed. Every replaced or removed
 file is first moved to a backup folder, so a failure while applying rolls
 ``output/`` back to exactly what it was. Unchanged files are never
 rewritten: their modification times stay, and a deploy moves only what changed.
+
+A build killed while it moves files (SIGKILL, a power cut) cannot roll back: a
+journal written before the first move lets the next command finish it instead
+(rolled forward to the complete new site, see builder.journal), before it does
+anything else. An OSError (disk full, read-only, permissions) names the output
+file or folder involved, never a staging or backup copy: the command line
+prints it as one line and exits with code 3.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from builder import journal
 from builder.problems import BuildFailed, Problem
 
 MARKER = ".builder-output"  # marks a folder this tool made, so it may change it
@@ -102,46 +111,79 @@ class Staging:
         self._folder = str(self.folder)
         self._compare = self.output.is_dir()  # a first build has nothing to compare with
         self._made: set[str] = set()
+        journal.staging_in_use.add(self.folder.name)
 
     def write(self, relative: str, data: bytes) -> bool:
         """Stage ``data`` for ``relative``; False (nothing staged) when output has these bytes."""
         if self._compare and same_bytes(os.path.join(self._output, relative), data):
             return False
         target = os.path.join(self._folder, relative)
-        parent = os.path.dirname(target)
-        if parent not in self._made:
-            try:  # one system call in the common case (the parent folder exists)
-                os.mkdir(parent)
-            except FileExistsError:
-                pass
-            except FileNotFoundError:
-                os.makedirs(parent, exist_ok=True)
-            self._made.add(parent)
-        with open(target, "wb") as handle:
-            handle.write(data)
+        try:
+            self._make_parent(os.path.dirname(target))
+            with open(target, "wb") as handle:
+                handle.write(data)
+        except OSError as error:  # disk full, read-only…: name the page, not its staged copy
+            raise journal.naming(error, os.path.join(self._output, relative)) from error
         return True
+
+    def _make_parent(self, parent: str) -> None:
+        if parent in self._made:
+            return
+        try:  # one system call in the common case (the parent folder exists)
+            os.mkdir(parent)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            # Never make the staging folder itself again: once it is gone (recovery deleted
+            # a killed build's), a worker the build left behind must fail, not leave a copy.
+            if not os.path.isdir(self._folder):
+                raise
+            os.makedirs(parent, exist_ok=True)
+        self._made.add(parent)
 
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+        journal.staging_in_use.discard(self.folder.name)
 
 
 def start_staging(output: Path) -> Staging:
-    """A fresh staging folder beside ``output`` (same filesystem: renames are cheap and atomic)."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    folder = output.with_name(f".{output.name}.staging-{os.getpid()}")
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir()
+    """A fresh staging folder beside ``output`` (same filesystem: renames are cheap and atomic),
+    after finishing what a stopped build left (see builder.journal)."""
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a file where the output's folder should be
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(output.parent)) from None
+    except OSError as error:
+        raise journal.naming(error, output) from error
+    try:
+        recover(output)
+        folder = output.with_name(f".{output.name}.staging-{os.getpid()}")
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+    except OSError as error:  # a read-only or full disk: name the output folder, not ours
+        raise journal.naming(error, output) from error
     return Staging(output=output, folder=folder)
+
+
+def recover(output: Path) -> list[str]:
+    """Finish a build that was stopped while it wrote ``output`` and delete what stopped builds
+    left beside it (builder.journal); return notes for the user. Every command that uses the
+    output calls this first."""
+    return journal.recover(output)
 
 
 @dataclass
 class Change:
-    """Applies staged files and removals to the output folder, undoably."""
+    """Applies staged files and removals to the output folder, undoably (builder.journal
+    makes it crash-safe: a build stopped half-way is finished by the next command)."""
 
     staging: Staging
     changed: list[str]  # staged relative paths
     removed: list[str]  # output files to delete
     applied: list[tuple[str, str]] = field(default_factory=list)  # (relative, 'new'|'replaced'|'removed')
+    journal: Path | None = None  # written before the first move, deleted by finish()
+    whole: bool = False  # the staging folder became the output in one rename (a first build)
+    was_folder: bool = False  # (then) whether an empty output folder was there before
 
     @property
     def backup(self) -> Path:
@@ -150,54 +192,111 @@ class Change:
     def apply(self) -> None:
         output = self.staging.output
         if not output.exists() or not any(output.iterdir()):
-            # Nothing to keep: the staging folder becomes the output in one rename.
-            if output.exists():
-                output.rmdir()
+            self._apply_whole()
+            return
+        try:
+            if not (output / MARKER).exists():
+                (output / MARKER).write_text("made by python -m builder; safe to delete\n")
+            if not self.changed and not self.removed:
+                return  # nothing moves: no journal to flush to disk
+            shutil.rmtree(self.backup, ignore_errors=True)  # an earlier build of this process's
+            self.journal = journal.write(output, self.staging.folder.name, self.backup.name,
+                                         self.changed, self.removed)
+        except OSError as error:
+            raise journal.naming(error, output) from error
+        self._apply_moves()
+
+    def _apply_whole(self) -> None:
+        """Nothing to keep: the staging folder becomes the output in one rename (atomic: no
+        journal needed; it replaces an empty output folder)."""
+        output = self.staging.output
+        try:
+            self.was_folder = output.is_dir()
             (self.staging.folder / MARKER).write_text("made by python -m builder; safe to delete\n")
             os.rename(self.staging.folder, output)
-            self.staging.folder.mkdir()
-            return
-        if not (output / MARKER).exists():
-            (output / MARKER).write_text("made by python -m builder; safe to delete\n")
-        for relative in self.changed:
-            target = output / relative
-            if target.exists():
-                self._move(target, self.backup / relative)
-                self.applied.append((relative, "replaced"))
-            else:
-                self.applied.append((relative, "new"))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.rename(self.staging.folder / relative, target)
-        for relative in self.removed:
-            self._move(output / relative, self.backup / relative)
-            self.applied.append((relative, "removed"))
-            _remove_empty_parents((output / relative).parent, output)
+        except OSError as error:
+            raise journal.naming(error, output) from error
+        self.whole = True
+
+    def _apply_moves(self) -> None:
+        """Each changed file replaces its old version (moved to the backup folder first), then
+        the removed files go to the backup folder. ``applied`` is written before each file's
+        second move, so a rollback knows what to look for."""
+        output, staging, backup = str(self.staging.output), str(self.staging.folder), str(self.backup)
+        relative = ""
+        try:
+            for relative in self.changed:
+                target = os.path.join(output, relative)
+                replaced = _move_aside(target, os.path.join(backup, relative))
+                self.applied.append((relative, "replaced" if replaced else "new"))
+                _move_into(os.path.join(staging, relative), target)
+            for relative in self.removed:
+                if _move_aside(os.path.join(output, relative), os.path.join(backup, relative)):
+                    self.applied.append((relative, "removed"))
+                    journal.remove_empty_parents(Path(output, relative).parent, self.staging.output)
+        except OSError as error:
+            raise journal.naming(error, os.path.join(output, relative)) from error
 
     def rollback(self) -> None:
-        """Put every applied file back as it was."""
-        output = self.staging.output
-        for relative, how in reversed(self.applied):
-            if how in ("new", "replaced"):
-                os.unlink(output / relative)
-                _remove_empty_parents((output / relative).parent, output)
-            if how in ("replaced", "removed"):
-                self._move(self.backup / relative, output / relative)
+        """Put every applied file back as it was. New versions go back into the staging
+        folder (not deleted), so a build killed while it rolls back is rolled forward."""
+        output, staging, backup = self.staging.output, self.staging.folder, self.backup
+        if self.whole:
+            os.rename(output, staging)
+            if self.was_folder:
+                output.mkdir()
+            self.whole = False
+            return
+        relative = ""
+        try:
+            for relative, how in reversed(self.applied):
+                if how in ("new", "replaced") and os.path.lexists(output / relative):
+                    _move_into(str(output / relative), str(staging / relative))
+                if how == "new":  # its folders too (made even when the move itself failed)
+                    journal.remove_empty_parents((output / relative).parent, output)
+                if how in ("replaced", "removed"):
+                    _move_into(str(backup / relative), str(output / relative))
+        except OSError as error:
+            raise journal.naming(error, output / relative) from error
         self.applied.clear()
 
-    def finish(self) -> None:
+    def finish(self) -> bool:
+        """Delete the journal, then the backup folder; False when the journal stays (the
+        staging folder must then stay too: recovery needs it)."""
+        if self.journal is not None and not journal.delete(self.journal):
+            return False
         shutil.rmtree(self.backup, ignore_errors=True)
-        self.staging.discard()
+        return True
 
-    @staticmethod
-    def _move(source: Path, target: Path) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
+
+def _move_aside(path: str, backup: str) -> bool:
+    """Move an output file into the backup folder; False when there is no such file."""
+    try:
+        os.rename(path, backup)
+    except FileNotFoundError:
+        if not os.path.lexists(path):
+            return False
+        os.makedirs(os.path.dirname(backup), exist_ok=True)
+        os.rename(path, backup)
+    return True
+
+
+def _move_into(source: str, target: str) -> None:
+    """Move ``source`` to ``target``, making the target's folders when missing."""
+    try:
+        os.rename(source, target)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
         os.rename(source, target)
 
 
 @contextlib.contextmanager
 def transaction(staging: Staging | None):
     """Yields ``apply(changed, removed)``; if the block fails, whatever it applied is
-    rolled back; either way the staging and backup folders are gone at the end."""
+    rolled back; either way the staging and backup folders are gone at the end.
+
+    When the rollback itself fails (the disk turned read-only…), the journal, staging and
+    backup folders stay and the next command rolls the build forward (builder.journal)."""
     applied: list[Change] = []
 
     def apply(changed: list[str], removed: list[str]) -> None:
@@ -205,23 +304,26 @@ def transaction(staging: Staging | None):
         applied.append(change)
         change.apply()
 
+    kept = False  # the journal and the staging folder stay for recovery
     try:
         yield apply
     except BaseException:
-        for change in reversed(applied):
-            change.rollback()
-        raise
+        try:
+            for change in reversed(applied):
+                change.rollback()
+        except BaseException:  # an OSError, or Ctrl-C while rolling back
+            kept = True
+        raise  # the error that made the build fail is the one to report
     finally:
-        for change in applied:
-            change.finish()
-        if staging is not None:
+        if not kept:
+            kept = not all([change.finish() for change in applied])
+        if kept:
+            for change in applied:  # no longer running: this process's next build recovers them
+                journal.active_journals.discard(str(change.journal))
+            if staging is not None:
+                journal.staging_in_use.discard(staging.folder.name)
+        elif staging is not None:
             staging.discard()
-
-
-def _remove_empty_parents(folder: Path, stop: Path) -> None:
-    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent
 
 
 def check_output_folder(output: Path, root: Path) -> None:

@@ -115,9 +115,9 @@ def test_links_to_files_and_folders_inside_and_outside_the_site_are_read(make_si
     site = make_site(GOOD)
     write_files(tmp_path / "elsewhere", {"outside.md": article("Outside", "2025-06-15"),
                                          "folder/deep.md": article("Deep", "2025-06-16")})
-    write_files(site, {"shared/inside.md": article("Inside", "2025-06-17")})
+    write_files(site, {"kept/inside.md": article("Inside", "2025-06-17")})
     (site / "content/2025/outside.md").symlink_to(tmp_path / "elsewhere/outside.md")
-    (site / "content/2025/inside.md").symlink_to("../../shared/inside.md")
+    (site / "content/2025/inside.md").symlink_to("../../kept/inside.md")
     (site / "content/linked").symlink_to(tmp_path / "elsewhere/folder")
     code, lines = build(site)
     assert code == 0, lines

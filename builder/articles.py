@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -16,7 +17,7 @@ from pathlib import PurePosixPath
 from builder.countries import Country, country_index
 from builder.frontmatter import split_front_matter
 from builder.markdown import render_markdown, summary_from
-from builder.model import Article, Image, RelatedItem, SourceLink
+from builder.model import Article, Correction, Image, RelatedItem, SourceLink
 from builder.problems import Problem, line_of_key
 from builder.text import is_slug, slugify
 from builder.topics import Topic, free_topic, vocabulary
@@ -25,7 +26,7 @@ from builder.topics import Topic, free_topic, vocabulary
 # (slugs are ASCII: characters are bytes), and a margin leaves room for suffixes.
 MAX_SLUG = 200
 KNOWN_KEYS = ("title", "date", "updated", "slug", "summary", "countries", "topics", "related",
-              "source", "author", "image", "draft")
+              "source", "author", "image", "draft", "aliases", "corrections")
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,8 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> Parsed:
     if not isinstance(draft, bool):
         fields.problem("draft", "'draft' must be true or false")
         draft = False
+    aliases = _aliases(meta.get("aliases"), fields)
+    corrections = _corrections(meta.get("corrections"), zone, date, fields)
 
     if fields.problems:
         return Parsed(None, "", tuple(fields.problems))
@@ -151,7 +154,7 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> Parsed:
     article = Article(path=path, slug=slug, title=title, date=date, date_only=date_only,
                       updated=updated, summary=summary, countries=countries, topics=topics,
                       related=related, source=source, authors=authors, image=image, draft=draft,
-                      extra=extra, body_digest=digest, card=card)
+                      extra=extra, body_digest=digest, card=card, aliases=aliases, corrections=corrections)
     return Parsed(article, body_html)
 
 
@@ -308,3 +311,72 @@ def _image(value, fields: _Fields) -> Image | None:
         fields.problem("image", "'image' needs 'alt' text describing the picture")
         return None
     return Image(src=value["src"].strip(), alt=alt.strip())
+
+
+ALIAS = re.compile(r"^/(?:[A-Za-z0-9._~!$&'()*+,;=:@%-]+/)*(?:[A-Za-z0-9._~!$&'()*+,;=:@%-]+(?:\.html?)?)?$")
+
+
+def _aliases(value, fields: _Fields) -> tuple[str, ...]:
+    """Old addresses of the article: site paths such as '/2024/05/old-slug/' (a folder, or a
+    file ending in .html), each becoming a page that redirects here."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        fields.problem("aliases", "'aliases' must be a list of site paths such as '/2024/05/old-slug/'")
+        return ()
+    found: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not ALIAS.match(item.strip()) or "/../" in item + "/" or "/./" in item + "/":
+            fields.problem("aliases", f"alias {_shown(item)} is not a site path: write it as the old "
+                                      "address without the host, such as '/2024/05/old-slug/'")
+            continue
+        alias = item.strip()
+        if not alias.endswith((".html", ".htm", "/")):
+            alias += "/"  # a folder: '/2024/05/old' is served as '/2024/05/old/'
+        if alias not in found:
+            found.append(alias)
+    return tuple(found)
+
+
+def _corrections(value, zone, published: dt.datetime | None, fields: _Fields) -> tuple[Correction, ...]:
+    """``corrections: [{date, text}]``: dated notices, oldest first, none before the article."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        fields.problem("corrections", "'corrections' must be a list of {date, text}")
+        return ()
+    found: list[Correction] = []
+    line = line_of_key(fields.meta_text, "corrections", 2) or 1
+    for number, item in enumerate(value, start=1):
+        where = f"correction {number}"
+        if not isinstance(item, dict) or set(item) - {"date", "text"}:
+            fields.problems.append(Problem(fields.path, line, f"{where} must be {{date, text}}"))
+            continue
+        text = item.get("text")
+        if not isinstance(text, str) or not text.strip():
+            fields.problems.append(Problem(fields.path, line, f"{where} has no text: say what was corrected"))
+            continue
+        if item.get("date") is None:
+            fields.problems.append(Problem(fields.path, line, f"{where} has no date (such as date: 2025-06-14)"))
+            continue
+        inner = _Fields(fields.path, fields.meta_text)
+        date, date_only = _date(item["date"], "corrections", zone, inner, required=True)
+        if inner.problems or date is None:
+            fields.problems.append(Problem(fields.path, line, f"{where} has an invalid date "
+                                                              f"{_shown(item['date'])}: use YYYY-MM-DD"))
+            continue
+        too_early = published is not None and (date.date() < published.date() if date_only else date < published)
+        if too_early:
+            fields.problems.append(Problem(fields.path, line, f"{where} is dated {date.date().isoformat()}, "
+                                                              "before the article itself"))
+            continue
+        found.append(Correction(date=date, date_only=date_only, text=" ".join(text.split())))
+    return tuple(sorted(found, key=lambda c: c.date))
+
+
+def _shown(value, limit: int = 60) -> str:
+    """A value for a message, never longer than ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"

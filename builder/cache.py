@@ -344,6 +344,12 @@ class Cache:
         except Exception as error:  # a damaged file, or a row that does not unpickle: start cold
             self._discard(error)
 
+    def published(self) -> dict[str, tuple[str, str]]:
+        """The article addresses the last full build published: {URL relative to the base path:
+        (source path, slug)} (see builder.vanished)."""
+        store = self.checked_store()
+        return store.memo("published") if store else {}
+
     def archive_memo(self) -> dict:
         """What the archive step can reuse (see builder.archive), kept out of the state file:
         only full builds read it, and at 100,000 articles it is megabytes."""
@@ -351,7 +357,7 @@ class Cache:
         return store.memo("archive") if store else {}
 
     def save(self, articles: dict[str, ArticleRecord], pages: dict[str, "PageRecord | str"], state: BuildState,
-             complete: bool = True, archive_memo: dict | None = None) -> None:
+             complete: bool = True, archive_memo: dict | None = None, published: dict | None = None) -> None:
         """Write what changed since the last save: article rows, page rows, then the state.
 
         ``pages`` maps output paths to PageRecords, or to the fingerprint alone for a
@@ -375,6 +381,8 @@ class Cache:
         store.write(changed, gone, new_pages, gone_pages)
         if archive_memo is not None:
             store.set_memo("archive", archive_memo)
+        if published is not None:
+            store.set_memo("published", published)
         replaced = any(path in old and old[path].article.body_digest != record.article.body_digest
                        for path, record in changed)
         if complete:
@@ -440,3 +448,17 @@ def clean(folder: Path) -> bool:
         shutil.rmtree(folder)
         return True
     return False
+
+
+def published_in(folder: Path) -> dict[str, tuple[str, str]]:
+    """The addresses the last build in the cache ``folder`` published, read without changing
+    anything (``check`` writes nothing); empty when there is no readable cache."""
+    path = folder / DATABASE_FILE
+    if not path.is_file():
+        return {}
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+            row = connection.execute("SELECT value FROM memos WHERE name = 'published'").fetchone()
+        return pickle.loads(row[0]) if row else {}
+    except Exception:  # a damaged or foreign cache: nothing to compare with
+        return {}

@@ -21,7 +21,7 @@ from builder.console import NORMAL, QUIET, VERBOSE, Console, plural
 from builder.problems import BuildFailed, ToolFailed, UsageError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_TOOL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-COMMANDS = ("build", "serve", "check", "init", "new", "import", "report", "deploy", "clean")
+COMMANDS = ("build", "serve", "check", "init", "new", "import", "rename", "report", "deploy", "clean")
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -115,6 +115,12 @@ def make_parser() -> argparse.ArgumentParser:
     imported.add_argument("--topic", action="append", default=[], metavar="NAME", help="a topic; repeatable")
     imported.add_argument("--dry-run", action="store_true", help="print the articles instead of writing them")
 
+    renamed = command("rename", site_only, "change an article's slug; its old address redirects",
+                      "Change an article's slug: its old address becomes an alias (a page that redirects), "
+                      "and every related list naming it follows. All files change, or none.", "builder.rename")
+    renamed.add_argument("old", metavar="OLD-SLUG", help="the article's slug now")
+    renamed.add_argument("new", metavar="NEW-SLUG", help="the slug it gets")
+
     report = command("report", with_site, "counts and editorial checks on the archive",
                      "Count articles per country, topic and year, and list what needs an editor's care.",
                      "builder.report")
@@ -178,7 +184,7 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
 
 def _run(args, console: Console) -> int:
     command = args.command
-    if command in ("build", "check", "serve", "clean", "report", "deploy", "new", "import"):
+    if command in ("build", "check", "serve", "clean", "report", "deploy", "new", "import", "rename"):
         from builder.config import check_site_folder
         check_site_folder(args.site)
     if command == "build":

@@ -55,6 +55,14 @@ class FeedsConfig:
 
 
 @dataclass(frozen=True)
+class AliasesConfig:
+    """``[aliases]``: articles' old addresses (``aliases:`` in front matter)."""
+
+    redirects_file: bool = _doc("Also write a _redirects file (Netlify, Cloudflare Pages) with a 301 per alias.",
+                                default=False)
+
+
+@dataclass(frozen=True)
 class DeployConfig:
     """``[deploy]``: ``python -m builder deploy`` to a branch."""
 
@@ -87,6 +95,7 @@ class SiteConfig:
     search: SearchConfig = _doc("Search settings.", default_factory=SearchConfig)
     feeds: FeedsConfig = _doc("Feed settings.", default_factory=FeedsConfig)
     deploy: DeployConfig = _doc("Branch deploy settings.", default_factory=DeployConfig)
+    aliases: AliasesConfig = _doc("Old addresses of articles.", default_factory=AliasesConfig)
     # Not from site.toml: where the site lives and which templates apply.
     root: Path = field(default=Path("."), metadata={"internal": True})
 
@@ -174,8 +183,8 @@ def _default(item: dataclasses.Field):
 
 
 # Fields set through a [table] of their own rather than a top-level key.
-TABLE_FIELDS = {"search", "feeds", "deploy", "country_aliases", "topic_vocabulary"}
-SECTIONS = {"search": SearchConfig, "feeds": FeedsConfig, "deploy": DeployConfig}
+TABLE_FIELDS = {"search", "feeds", "deploy", "aliases", "country_aliases", "topic_vocabulary"}
+SECTIONS = {"search": SearchConfig, "feeds": FeedsConfig, "deploy": DeployConfig, "aliases": AliasesConfig}
 # site.toml groups country aliases and topics in tables of their own.
 NESTED_KEYS = {("countries", "aliases"): "country_aliases", ("topics", "vocabulary"): "topic_vocabulary"}
 

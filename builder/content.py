@@ -238,8 +238,12 @@ def load_articles(sources: list[SourceFile], settings: ParseSettings, cache: Cac
 
 def parse_sources(sources: list[SourceFile], settings: ParseSettings) -> list[tuple[Article | None, tuple[Problem, ...]]]:
     """Parse files in this process, bodies dropped (for tools that need only the articles)."""
-    return [(parsed.article, parsed.problems) for _, parsed in
-            (_parse_job(_Job(source, ""), settings) for source in sources)]
+    return [(parsed.article, parsed.problems) for parsed in parse_all(sources, settings)]
+
+
+def parse_all(sources: list[SourceFile], settings: ParseSettings) -> list[Parsed]:
+    """Parse files in this process, each with its body (the editorial tools)."""
+    return [_parse_job(_Job(source, ""), settings)[1] for source in sources]
 
 
 class NotRegularFile(OSError):

@@ -9,6 +9,7 @@ an archive article has that title); countries named in the body are proposed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import unicodedata
@@ -20,7 +21,9 @@ from pathlib import Path
 
 import pycountry
 
+from builder.articles import ParseSettings, parse_article
 from builder.model import RelatedItem
+from builder.similar import similar_pairs
 from builder.config import SiteConfig, load_config
 from builder.countries import ALIASES, EXTRA_COUNTRIES, FAMILIAR_NAMES, Country, country_index
 from builder.new import (Existing, Raw, bad_slug_argument, check_new_place, create_file, existing_articles,
@@ -298,6 +301,20 @@ def import_text(config: SiteConfig, existing: Existing, source: str, text: str, 
     return Imported(source=source, relative=relative, text=text, notes=tuple(notes))
 
 
+def _with_duplicate_warnings(config: SiteConfig, existing: Existing, results: list[Imported]) -> list[Imported]:
+    """Each import with a note for every archive article (or other import) it may duplicate."""
+    settings = ParseSettings.from_config(config)
+    items = [(a, existing.bodies.get(a.path, "")) for a in existing.articles if not a.draft]
+    for imported in results:
+        parsed = parse_article(imported.relative, imported.text.encode("utf-8"), settings)
+        items.append((parsed.article, parsed.body))
+    pairs = similar_pairs(items, only={imported.relative for imported in results})
+    return [dataclasses.replace(imported, notes=imported.notes + tuple(
+                f"warning: {pair.message()}" for pair in pairs
+                if imported.relative in (pair.first.path, pair.second.path)))
+            for imported in results]
+
+
 def import_files(site: Path, files: Sequence[Path], title: str = "", date: str = "",
                  countries: Sequence[str] = (), topics: Sequence[str] = (),
                  dry_run: bool = False, slug: str = "") -> list[Imported]:
@@ -323,6 +340,7 @@ def import_files(site: Path, files: Sequence[Path], title: str = "", date: str =
         taken.add(imported.relative.rsplit("/", 1)[1].removesuffix(".md"))
         results.append(imported)
     raise_if_any(problems)
+    results = _with_duplicate_warnings(config, existing, results)
     if not dry_run:
         for imported in results:
             try:

@@ -43,6 +43,15 @@ class Image(Compact):
 
 
 @dataclass(frozen=True)
+class Correction(Compact):
+    """A dated correction notice on an article (``corrections:`` in front matter)."""
+
+    date: dt.datetime  # when the correction was made, in the site's time zone
+    date_only: bool  # the front matter gave a date without a time
+    text: str  # what was corrected, as the reader sees it
+
+
+@dataclass(frozen=True)
 class Article(Compact):
     """One article, validated. Dates are aware datetimes in the site's time zone."""
 
@@ -63,6 +72,8 @@ class Article(Compact):
     extra: dict = field(hash=False)  # front-matter keys the schema does not know
     body_digest: str = ""  # hash of the source bytes and parse settings: the body store's key
     card: str = ""  # hash of everything but the body (what listings show); see parse_article
+    aliases: tuple[str, ...] = ()  # old site paths ('/2024/05/old-slug/') that redirect here
+    corrections: tuple[Correction, ...] = ()  # oldest first
 
     @property
     def year(self) -> int:
@@ -78,7 +89,11 @@ class Article(Compact):
 
     @property
     def last_modified(self) -> dt.datetime:
-        return self.updated or self.date
+        """The latest of its date, its ``updated`` time and its corrections."""
+        latest = self.updated or self.date
+        if self.corrections:
+            latest = max(latest, self.corrections[-1].date)
+        return latest
 
 
 # Fields that change only how an article is shown, never where: which pages exist, which

@@ -13,13 +13,13 @@ import json
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from builder.articles import ParseSettings, parse_article
 from builder.model import Article
 from builder.config import SiteConfig, load_config
-from builder.content import find_sources, parse_sources
+from builder.content import find_sources, parse_all
 from builder.countries import Country, country_index
 from builder.problems import BuildFailed, Problem, raise_if_any
 from builder.text import slugify
@@ -35,6 +35,7 @@ class Existing:
     articles: tuple[Article, ...]  # every file that parses
     taken_slugs: frozenset[str]  # slugs of those, plus file stems of files that do not parse
     paths: frozenset[str]  # every article file, relative to the site folder
+    bodies: dict[str, str] = field(default_factory=dict, compare=False)  # each article's body HTML, by path
 
 
 def existing_articles(config: SiteConfig) -> Existing:
@@ -42,14 +43,15 @@ def existing_articles(config: SiteConfig) -> Existing:
     if not config.content_dir.is_dir():
         return Existing((), frozenset(), frozenset())
     sources = find_sources(config.root)
-    results = parse_sources(sources, ParseSettings.from_config(config))
-    articles = tuple(article for article, _ in results if article is not None)
+    results = parse_all(sources, ParseSettings.from_config(config))
+    articles = tuple(parsed.article for parsed in results if parsed.article is not None)
     # A file that does not parse still claims the slug its name gives it, so a
     # new article cannot collide with it once the editor fixes that file.
     broken = {slugify(PurePosixPath(source.path).stem)
-              for source, (article, _) in zip(sources, results) if article is None}
+              for source, parsed in zip(sources, results) if parsed.article is None}
     return Existing(articles=articles, taken_slugs=frozenset({a.slug for a in articles} | broken),
-                    paths=frozenset(source.path for source in sources))
+                    paths=frozenset(source.path for source in sources),
+                    bodies={p.article.path: p.body for p in results if p.article is not None})
 
 
 def slug_for(title: str, limit: int = SLUG_LIMIT) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from builder.archive import Archive, Links, Month, TermSummary, YearSummary
-from builder.model import Article
+from builder.model import Article, Correction
+from builder.problems import Problem
 from builder.text import month_name
 from builder.urls import Urls
 
@@ -149,6 +150,26 @@ class MonthContext(Context):
 
 
 @dataclass(frozen=True)
+class AliasContext(Context):
+    """A page at an article's old address that sends readers (and crawlers) to the new one."""
+
+    article: Article
+    alias: str  # the old address as the front matter gives it ('/2024/05/old-slug/')
+
+    @property
+    def title(self) -> str:
+        return self.article.title
+
+
+@dataclass(frozen=True)
+class CorrectionsContext(Context):
+    """Every correction of the archive, newest first."""
+
+    title: str
+    corrections: tuple[tuple[Article, Correction], ...]
+
+
+@dataclass(frozen=True)
 class Page:
     """One file to render."""
 
@@ -206,4 +227,59 @@ def plan_pages(archive: Archive, urls: Urls, page_size: int, search: bool) -> li
     if search:
         add("search", urls.search(), "search.html", Plain("Search"))
     add("404", urls.not_found(), "404.html", Plain("Page not found"))
+    for article in archive.articles:
+        for alias in article.aliases:
+            add("alias", urls.link(alias), "alias.html", AliasContext(article, alias))
     return pages
+
+
+@dataclass(frozen=True)
+class RedirectsContext(Context):
+    """``_redirects``: each alias's address and the address it moved to."""
+
+    title: str
+    redirects: tuple[tuple[str, str], ...]  # (old URL, new URL), root-relative
+
+
+def plan_redirects(archive: Archive, urls: Urls) -> list[Page]:
+    """``_redirects`` for hosts that read one (Netlify, Cloudflare Pages): a 301 per alias."""
+    redirects = tuple((urls.link(alias), urls.article(article)) for article in archive.articles
+                      for alias in article.aliases)
+    return [Page(kind="redirects", url=urls.base_path + "_redirects", output="_redirects",
+                 template="redirects.txt", context=RedirectsContext("Redirects", redirects))]
+
+
+def plan_corrections(archive: Archive, urls: Urls) -> list[Page]:
+    """The corrections page and its feed, when any article has a correction."""
+    corrections = sorted(((a, c) for a in archive.articles for c in a.corrections),
+                         key=lambda pair: (-pair[1].date.timestamp(), pair[0].slug))
+    if not corrections:
+        return []
+    context = CorrectionsContext("Corrections", tuple(corrections))
+    return [Page(kind="corrections", url=urls.corrections(), output=urls.output_path(urls.corrections()),
+                 template="corrections.html", context=context),
+            Page(kind="corrections-feed", url=urls.corrections_feed(),
+                 output=urls.output_path(urls.corrections_feed()), template="corrections.xml", context=context)]
+
+
+def clashes(pages: list[Page]) -> list[Problem]:
+    """Two pages planned at the same address (an alias over a page or over another alias)."""
+    owners: dict[str, Page] = {}
+    problems = []
+    for page in pages:
+        other = owners.setdefault(page.output, page)
+        if other is not page:
+            for one, two in ((page, other), (other, page)):
+                if one.kind == "alias":
+                    problems.append(Problem(one.context.article.path, 0,
+                                            f"alias '{one.context.alias}' is the address of {_owner(two)}: "
+                                            "remove it from aliases"))
+    return problems
+
+
+def _owner(page: Page) -> str:
+    if page.kind == "alias":
+        return f"an alias of {page.context.article.path}"
+    if page.kind == "article":
+        return f"the article {page.context.article.path}"
+    return f"the site's {page.kind} page {page.url}"

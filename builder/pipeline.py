@@ -19,17 +19,18 @@ from pathlib import Path
 
 from builder.archive import Archive, build_archive
 from builder.articles import ParseSettings
-from builder.cache import ArticleRecord, Cache
+from builder.cache import ArticleRecord, Cache, published_in
 from builder.clock import now
 from builder.code import code_fingerprint
 from builder.config import SiteConfig, load_config
 from builder.content import Content, SourceFile, collect, find_sources, load_articles
 from builder.feeds import plan_feeds
-from builder.pages import Page, plan_pages
+from builder.pages import Page, clashes, plan_corrections, plan_pages, plan_redirects
 from builder.problems import Problem, raise_if_any
 from builder.sitemap import plan_sitemap
 from builder.templates import Templates, load_templates
 from builder.urls import Urls
+from builder.vanished import published, vanished_notes
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Learned:
     records: dict[str, ArticleRecord]  # every parsed article by source path
     archive_memo: dict  # what the archive step can reuse
     archive_memo_changed: bool
+    published: dict | None = None  # article addresses of this build (builder.vanished), None if unchanged
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Site:
     templates: Templates
     bodies: object  # resolves body digests (builder.bodies)
     learned: Learned = field(compare=False)
+    notes: tuple[str, ...] = ()  # what the user should know that is no problem (addresses that vanished)
 
     @property
     def searchable(self) -> bool:
@@ -106,15 +109,24 @@ def load_site(config: SiteConfig, options: BuildOptions, cache: Cache, timer: "T
         problems += archive_problems
         urls = Urls(config.base_path, config.origin)
         pages = plan_pages(archive, urls, config.page_size, config.search.enabled)
+        pages += plan_corrections(archive, urls)
+        if config.aliases.redirects_file:
+            pages += plan_redirects(archive, urls)
         pages += plan_feeds(archive, urls, config.feeds.size)
         pages += plan_sitemap(pages, archive, urls)
+        problems += clashes(pages)
+        before = cache.published() if cache.keeps else published_in(config.cache_dir)
+        now_published = published(tuple(pages), urls)
+        notes = vanished_notes(before, tuple(pages), content, urls)
         known = cache.state.templates if cache.state else None
         templates, template_problems = load_templates(config.template_dirs, cache.compiled, known)
         problems += template_problems
     raise_if_any(problems)
     return Site(config=config, sources=tuple(sources), content=content, archive=archive, urls=urls,
                 pages=tuple(pages), templates=templates, bodies=loaded.bodies,
-                learned=Learned(loaded.records, memo, memo != memo_before))
+                learned=Learned(loaded.records, memo, memo != memo_before,
+                                None if now_published == before else now_published),
+                notes=tuple(notes))
 
 
 def no_content(config: SiteConfig) -> Problem:

@@ -29,6 +29,7 @@ from builder.output import MARKER, Staging, snapshot, start_staging, transaction
 from builder.pipeline import Site, Timer
 from builder.problems import Problem, raise_if_any
 from builder.render import Renderer
+from builder.similar import similar_pairs
 from builder.search import BUNDLE_FOLDER, drop_index, index_is_current, index_key, index_site, keep_index
 from builder.state import BuildState, Counts, OutputListing
 from builder.templates import make_helpers
@@ -117,8 +118,13 @@ def check_site(site: Site, timer: Timer, jobs: int) -> BuildResult:
         if site.searchable:
             with timer.step("search"):
                 index_site(site.config, site.pages, staging, set())
+        with timer.step("duplicates"):
+            published = site.content.articles + site.content.scheduled
+            result.notes += [pair.message() for pair in similar_pairs(
+                [(article, site.bodies.html(article.body_digest)) for article in published])]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    result.notes += site.notes
     return result
 
 
@@ -172,7 +178,9 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
             cache.save(site.learned.records, rendered.records,
                        _state(site, inputs, files, folders, _index_state(site, options, state, key, pages,
                                                                          rendered, changed), result),
-                       archive_memo=site.learned.archive_memo if site.learned.archive_memo_changed else None)
+                       archive_memo=site.learned.archive_memo if site.learned.archive_memo_changed else None,
+                       published=site.learned.published)
+    result.notes += site.notes
     return result
 
 

@@ -18,8 +18,8 @@ from builder.pages import (ArchiveIndex, ArticleContext, Context, Listing, Month
 from builder.urls import Urls
 
 URLS_PER_SITEMAP = 50_000
-# Pages that are not content: a search form and the not-found page.
-LEFT_OUT_KINDS = frozenset({"search", "404"})
+# Pages that are not content: a search form, the not-found page, redirects from old addresses.
+LEFT_OUT_KINDS = frozenset({"search", "404", "alias"})
 
 
 @dataclass(frozen=True)

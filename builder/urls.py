@@ -13,6 +13,8 @@ URL scheme (pretty URLs: each page is a folder holding index.html):
     /search/                search page; /pagefind/ its index and Pagefind's UI files
     /feed.xml /feed.json    site feeds; /countries/<slug>/feed.xml, /topics/<slug>/feed.xml
     /sitemap.xml (/sitemap-N.xml past 50,000 URLs) /robots.txt /404.html
+    /corrections/  /corrections/feed.xml   every correction, newest first (when there is one)
+    an article's aliases    its old addresses, each a page that redirects to it
 """
 
 from __future__ import annotations
@@ -67,6 +69,12 @@ class Urls:
 
     def month(self, year: int, month: int) -> str:
         return self._path(f"{year:04d}/{month:02d}/")
+
+    def corrections(self) -> str:
+        return self._path("corrections/")
+
+    def corrections_feed(self) -> str:
+        return self._path("corrections/feed.xml")
 
     def search(self) -> str:
         return self._path("search/")

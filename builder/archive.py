@@ -8,6 +8,7 @@ canonical topic names, sorted listings, resolved ``related`` lists,
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import heapq
 import math
@@ -22,6 +23,7 @@ from builder.topics import Topic
 MORE_COUNT = 5  # "More on this story" entries per article
 MORE_WINDOW = 8  # candidates taken on each side of an article in each term's timeline
 MORE_DAYS = 90  # days over which the date preference halves a score
+STORY_WEIGHT = 1_000_000  # more than any sum of shared terms' weights
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,45 @@ class RelatedLink:
 
 
 @dataclass(frozen=True)
+class StorySummary:
+    """A story without its articles: what an article of it and the stories index show."""
+
+    name: str
+    slug: str
+    count: int
+    first: dt.datetime  # the date of its first part
+    last: dt.datetime  # the date of its latest part
+
+
+@dataclass(frozen=True)
+class StoryLine:
+    """A running story: its articles oldest first (a timeline)."""
+
+    name: str
+    slug: str
+    articles: tuple[Article, ...]  # oldest first
+
+    @property
+    def count(self) -> int:
+        return len(self.articles)
+
+    @property
+    def summary(self) -> StorySummary:
+        return StorySummary(self.name, self.slug, len(self.articles), self.articles[0].date, self.articles[-1].date)
+
+
+@dataclass(frozen=True)
+class StoryPart:
+    """Where an article sits in its story: part ``number`` of ``total``."""
+
+    story: StorySummary
+    number: int  # 1-based, in date order
+    total: int
+    previous: Article | None  # the part before
+    next: Article | None  # the part after
+
+
+@dataclass(frozen=True)
 class Links:
     """Everything an article page links to besides its own content."""
 
@@ -94,6 +135,7 @@ class Links:
     more: tuple[Article, ...]  # "More on this story"
     older: Article | None  # previous article in time
     newer: Article | None  # next article in time
+    story: StoryPart | None = None  # its place in its running story
 
 
 @dataclass(frozen=True)
@@ -153,6 +195,8 @@ class Archive:
     topics: tuple[Term, ...]  # by name
     years: tuple[Year, ...]  # newest first
     links: dict  # slug -> Links
+    authors: tuple[Term, ...] = ()  # by name
+    stories: tuple[StoryLine, ...] = ()  # latest activity first
 
 
 
@@ -172,6 +216,7 @@ def build_archive(articles: tuple[Article, ...], memo: dict | None = None,
     """
     problems: list[Problem] = []
     articles = _canonical_topics(articles, problems)
+    articles = _canonical_stories(articles, problems)
     ordered = tuple(sorted(articles, key=newest_first))
     by_slug = {a.slug: a for a in ordered}
 
@@ -192,6 +237,9 @@ def build_archive(articles: tuple[Article, ...], memo: dict | None = None,
     topic_terms = tuple(sorted(
         (Term("topic", t.name, t.slug, "", tuple(topics[key])) for key, t in topic_of.items()),
         key=lambda t: (t.name.casefold(), t.slug)))
+    author_terms = _author_terms(ordered)
+    stories = _stories(ordered)
+    parts = _story_parts(stories)
 
     related = _resolve_related(ordered, by_slug, problems, unlisted_slugs)
     referenced_by: dict[str, list[Article]] = defaultdict(list)
@@ -208,10 +256,65 @@ def build_archive(articles: tuple[Article, ...], memo: dict | None = None,
             referenced_by=tuple(referenced_by.get(article.slug, ())),
             more=more[article.slug],
             older=chronological[index - 1] if index > 0 else None,
-            newer=chronological[index + 1] if index + 1 < len(chronological) else None)
+            newer=chronological[index + 1] if index + 1 < len(chronological) else None,
+            story=parts.get(article.slug))
 
     return Archive(articles=ordered, countries=country_terms, topics=topic_terms,
-                   years=_years(ordered), links=links), problems
+                   years=_years(ordered), links=links, authors=author_terms, stories=stories), problems
+
+
+def _author_terms(ordered) -> tuple[Term, ...]:
+    """One term per author page (the registry's slug, or the free-text name's), by name; a
+    page's name is the spelling most of its articles use."""
+    articles_of: dict[str, list[Article]] = defaultdict(list)
+    spellings: dict[str, Counter] = defaultdict(Counter)
+    for article in ordered:
+        for author in article.authors:
+            if author.slug:  # a name with no letters or digits is a byline without a page
+                articles_of[author.slug].append(article)
+                spellings[author.slug][author.name] += 1
+    terms = (Term("author", min(spellings[slug].items(), key=lambda item: (-item[1], item[0]))[0], slug, "",
+                  tuple(items)) for slug, items in articles_of.items())
+    return tuple(sorted(terms, key=lambda t: (t.name.casefold(), t.slug)))
+
+
+def _canonical_stories(articles: tuple[Article, ...], problems: list[Problem]) -> tuple[Article, ...]:
+    """One display name per story key (the most used spelling), as for topics."""
+    spellings: dict[str, Counter] = defaultdict(Counter)
+    for article in articles:
+        if article.story:
+            spellings[article.story.key][article.story.name] += 1
+    if not spellings:
+        return articles
+    canonical = {}
+    for key, counts in spellings.items():
+        name = min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
+        first = next(a.story for a in articles if a.story and a.story.key == key)
+        canonical[key] = dataclasses.replace(first, name=name)
+    return tuple(article if not article.story or article.story == canonical[article.story.key]
+                 else dataclasses.replace(article, story=canonical[article.story.key]) for article in articles)
+
+
+def _stories(ordered) -> tuple[StoryLine, ...]:
+    """Every running story, its articles oldest first; the story with the latest part first."""
+    parts: dict[str, list[Article]] = defaultdict(list)
+    for article in reversed(ordered):  # oldest first
+        if article.story:
+            parts[article.story.key].append(article)
+    lines = [StoryLine(items[0].story.name, items[0].story.slug, tuple(items)) for items in parts.values()]
+    return tuple(sorted(lines, key=lambda line: (-line.articles[-1].date.timestamp(), line.slug)))
+
+
+def _story_parts(stories: tuple[StoryLine, ...]) -> dict[str, StoryPart]:
+    parts = {}
+    for line in stories:
+        summary = line.summary
+        items = line.articles
+        for index, article in enumerate(items):
+            parts[article.slug] = StoryPart(summary, index + 1, len(items),
+                                            items[index - 1] if index else None,
+                                            items[index + 1] if index + 1 < len(items) else None)
+    return parts
 
 
 def _canonical_topics(articles: tuple[Article, ...], problems: list[Problem]) -> tuple[Article, ...]:
@@ -310,6 +413,8 @@ def _more_on_this_story(ordered, related, referenced_by) -> dict[str, tuple[Arti
         items = timelines[key]
         # Integer weights: sums then do not depend on set iteration order.
         weight = int(1000 * (math.log((total + 1) / len(items)) + 0.1))
+        if key[0] == "s":  # the same running story comes before anything that only shares terms
+            weight += STORY_WEIGHT
         for position, i in enumerate(items):
             places[i].append((items, position, weight))
 
@@ -335,7 +440,10 @@ def _more_on_this_story(ordered, related, referenced_by) -> dict[str, tuple[Arti
 
 
 def _term_keys(article: Article) -> frozenset:
-    return frozenset([("c", c.code) for c in article.countries] + [("t", t.key) for t in article.topics])
+    keys = [("c", c.code) for c in article.countries] + [("t", t.key) for t in article.topics]
+    if article.story:
+        keys.append(("s", article.story.key))
+    return frozenset(keys)
 
 
 def _years(ordered) -> tuple[Year, ...]:

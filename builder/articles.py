@@ -17,7 +17,8 @@ from pathlib import PurePosixPath
 from builder.countries import Country, country_index
 from builder.frontmatter import split_front_matter
 from builder.markdown import render_markdown, summary_from
-from builder.model import Article, Correction, Image, RelatedItem, SourceLink
+from builder.authors import author_registry
+from builder.model import Article, Author, Correction, Image, RelatedItem, SourceLink, Story
 from builder.problems import Problem, line_of_key
 from builder.text import is_slug, slugify
 from builder.topics import Topic, free_topic, vocabulary
@@ -26,7 +27,7 @@ from builder.topics import Topic, free_topic, vocabulary
 # (slugs are ASCII: characters are bytes), and a margin leaves room for suffixes.
 MAX_SLUG = 200
 KNOWN_KEYS = ("title", "date", "updated", "slug", "summary", "countries", "topics", "related",
-              "source", "author", "image", "draft", "aliases", "corrections")
+              "source", "author", "image", "draft", "aliases", "corrections", "story")
 
 
 @dataclass(frozen=True)
@@ -38,13 +39,15 @@ class ParseSettings:
     base_path: str
     country_aliases: tuple[tuple[str, str], ...]
     topic_vocabulary: tuple[tuple[str, tuple[str, ...]], ...]
+    authors: tuple[tuple[str, str], ...] = ()  # the [authors] registry: (slug, name); () when free text
 
     @classmethod
     def from_config(cls, config) -> "ParseSettings":
         return cls(timezone=config.timezone, allow_html=config.allow_html,
                    base_path=config.base_path,
                    country_aliases=tuple(sorted(config.country_aliases.items())),
-                   topic_vocabulary=tuple(sorted((k, tuple(v)) for k, v in config.topic_vocabulary.items())))
+                   topic_vocabulary=tuple(sorted((k, tuple(v)) for k, v in config.topic_vocabulary.items())),
+                   authors=tuple((a.slug, a.name) for a in config.authors))
 
     def fingerprint(self) -> str:
         """These settings and the code that applies them (see builder.fingerprints.code_fingerprint)."""
@@ -133,7 +136,8 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> Parsed:
     topics = _topics(meta.get("topics"), settings, fields)
     related = _related(meta.get("related"), fields)
     source = _source(meta.get("source"), fields)
-    authors = _authors(meta.get("author"), fields)
+    authors = _authors(meta.get("author"), settings, fields)
+    story = _story(meta.get("story"), fields)
     image = _image(meta.get("image"), fields)
     draft = meta.get("draft", False)
     if not isinstance(draft, bool):
@@ -154,7 +158,8 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> Parsed:
     article = Article(path=path, slug=slug, title=title, date=date, date_only=date_only,
                       updated=updated, summary=summary, countries=countries, topics=topics,
                       related=related, source=source, authors=authors, image=image, draft=draft,
-                      extra=extra, body_digest=digest, card=card, aliases=aliases, corrections=corrections)
+                      extra=extra, body_digest=digest, card=card, aliases=aliases, corrections=corrections,
+                      story=story)
     return Parsed(article, body_html)
 
 
@@ -288,10 +293,39 @@ def _source(value, fields: _Fields) -> SourceLink | None:
     return SourceLink(name=name.strip() or url, url=url.strip())
 
 
-def _authors(value, fields: _Fields) -> tuple[str, ...]:
+def _authors(value, settings: "ParseSettings", fields: _Fields) -> tuple[Author, ...]:
+    """Registry entries named by slug or name when site.toml declares [authors]; free text else."""
     if value is None:
         return ()
-    return tuple(" ".join(a.split()) for a in _string_list(value, "author", fields))
+    registry = author_registry(settings.authors)
+    found: list[Author] = []
+    for name in _string_list(value, "author", fields):
+        name = " ".join(name.split())
+        if registry is None:
+            author = Author(name=name, slug=slugify(name))
+        else:
+            author = registry.resolve(name)
+            if author is None:
+                close = registry.suggestions(name)
+                hint = f" (closest: {', '.join(close)})" if close else ""
+                fields.problem("author", f"unknown author {_shown(name)}{hint}; add them under "
+                                         "[authors.<slug>] in site.toml")
+                continue
+        if author not in found:
+            found.append(author)
+    return tuple(found)
+
+
+def _story(value, fields: _Fields) -> Story | None:
+    """The running story: a name, merged case- and space-insensitively like topics."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        fields.problem("story", "'story' must be the story's name (text)")
+        return None
+    topic = free_topic(value)  # the same merge rules: one key per name, a slug from it
+    return Story(name=topic.name, key=topic.key, slug=topic.slug or "story-" + hashlib.sha256(
+        topic.key.encode()).hexdigest()[:8])
 
 
 def _image(value, fields: _Fields) -> Image | None:

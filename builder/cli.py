@@ -102,6 +102,9 @@ def make_parser() -> argparse.ArgumentParser:
     new.add_argument("--topic", action="append", default=[], metavar="NAME", help="a topic; repeatable")
     new.add_argument("--slug", default="", help="the slug (default: from the title)")
     new.add_argument("--draft", action="store_true", help="mark it draft: true")
+    new.add_argument("--author", action="append", default=[], metavar="NAME",
+                     help="an author (a slug or name of site.toml's [authors] when it has them); repeatable")
+    new.add_argument("--story", default="", metavar="NAME", help="the running story it is part of")
 
     imported = command("import", site_only, "turn plain-text articles into Markdown articles",
                        "Turn plain-text articles into Markdown articles, proposing countries and related "
@@ -113,6 +116,9 @@ def make_parser() -> argparse.ArgumentParser:
     imported.add_argument("--country", action="append", default=[], metavar="NAME",
                           help="use these countries instead of the detected ones; repeatable")
     imported.add_argument("--topic", action="append", default=[], metavar="NAME", help="a topic; repeatable")
+    imported.add_argument("--author", action="append", default=[], metavar="NAME",
+                          help="an author (a slug or name of site.toml's [authors] when it has them); repeatable")
+    imported.add_argument("--story", default="", metavar="NAME", help="the running story they are part of")
     imported.add_argument("--dry-run", action="store_true", help="print the articles instead of writing them")
 
     renamed = command("rename", site_only, "change an article's slug; its old address redirects",

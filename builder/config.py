@@ -55,6 +55,18 @@ class FeedsConfig:
 
 
 @dataclass(frozen=True)
+class AuthorEntry:
+    """``[authors.<slug>]``: one author of the archive (the table's name is the author page's slug)."""
+
+    slug: str = field(default="", metadata={"internal": True})
+    name: str = _doc("The author's name as bylines show it (required).", default="")
+    url: str = _doc("A page about the author elsewhere (http(s) or a site path); the JSON-LD url "
+                    "(default: the author page).", default="")
+    bio: str = _doc("A sentence or two shown on the author page.", default="")
+    image: str = _doc("A portrait: a site path (under static/) or an http(s) URL.", default="")
+
+
+@dataclass(frozen=True)
 class AliasesConfig:
     """``[aliases]``: articles' old addresses (``aliases:`` in front matter)."""
 
@@ -96,6 +108,7 @@ class SiteConfig:
     feeds: FeedsConfig = _doc("Feed settings.", default_factory=FeedsConfig)
     deploy: DeployConfig = _doc("Branch deploy settings.", default_factory=DeployConfig)
     aliases: AliasesConfig = _doc("Old addresses of articles.", default_factory=AliasesConfig)
+    authors: tuple[AuthorEntry, ...] = _doc("The registry of authors (empty: authors are free text).", default=())
     # Not from site.toml: where the site lives and which templates apply.
     root: Path = field(default=Path("."), metadata={"internal": True})
 
@@ -167,7 +180,7 @@ def schema_keys() -> list[SchemaKey]:
     ``_doc`` metadata): the reference docs/config.md is checked against it."""
     keys = []
     for item in dataclasses.fields(SiteConfig):
-        if item.metadata.get("internal") or item.name in SECTIONS:
+        if item.metadata.get("internal") or item.name in SECTIONS or item.name == "authors":
             continue
         nested = {target: table for table, target in NESTED_KEYS.items()}
         name = f"[{nested[item.name][0]}] {nested[item.name][1]}" if item.name in nested else item.name
@@ -175,6 +188,9 @@ def schema_keys() -> list[SchemaKey]:
     for section, cls in SECTIONS.items():
         for item in dataclasses.fields(cls):
             keys.append(SchemaKey(f"[{section}] {item.name}", _default(item), item.metadata["doc"]))
+    for item in dataclasses.fields(AuthorEntry):
+        if not item.metadata.get("internal"):
+            keys.append(SchemaKey(f"[authors.<slug>] {item.name}", _default(item), item.metadata["doc"]))
     return keys
 
 
@@ -183,7 +199,7 @@ def _default(item: dataclasses.Field):
 
 
 # Fields set through a [table] of their own rather than a top-level key.
-TABLE_FIELDS = {"search", "feeds", "deploy", "aliases", "country_aliases", "topic_vocabulary"}
+TABLE_FIELDS = {"search", "feeds", "deploy", "aliases", "authors", "country_aliases", "topic_vocabulary"}
 SECTIONS = {"search": SearchConfig, "feeds": FeedsConfig, "deploy": DeployConfig, "aliases": AliasesConfig}
 # site.toml groups country aliases and topics in tables of their own.
 NESTED_KEYS = {("countries", "aliases"): "country_aliases", ("topics", "vocabulary"): "topic_vocabulary"}
@@ -277,6 +293,8 @@ def load_config(root: Path, base_url: str | None = None) -> SiteConfig:
                 continue
             top[key] = SECTIONS[key](**_read_section(SECTIONS[key], value, f"{key}.", text,
                                                      CONFIG_FILE, problems))
+        elif key == "authors":
+            top["authors"] = _read_authors(value, text, problems)
         elif key in ("countries", "topics"):
             inner = value if isinstance(value, dict) else {}
             for sub, sub_value in inner.items():
@@ -299,6 +317,42 @@ def load_config(root: Path, base_url: str | None = None) -> SiteConfig:
     _check_semantics(config, text, problems)
     raise_if_any(problems)
     return config
+
+
+def _read_authors(value, text: str, problems: list[Problem]) -> tuple[AuthorEntry, ...]:
+    """``[authors.<slug>]`` tables, each with a name (and optional url, bio, image)."""
+    from builder.text import is_slug
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        problems.append(Problem(CONFIG_FILE, line_of_key(text, "authors"),
+                                "'authors' must be tables of authors: [authors.a-reporter] with name = \"…\""))
+        return ()
+    entries = []
+    for slug, table in value.items():
+        where = f"authors.{slug}"
+        line = _line(text, "name", where) or _table_line(text, where)
+        if not is_slug(slug):
+            problems.append(Problem(CONFIG_FILE, _table_line(text, where), f"[{where}]: '{slug}' is not a slug "
+                                    "(lowercase letters, digits, hyphens): it names the author page"))
+            continue
+        values = _read_section(AuthorEntry, table, f"{where}.", text, CONFIG_FILE, problems)
+        if not str(values.get("name", "")).strip():
+            problems.append(Problem(CONFIG_FILE, line, f"[{where}] needs a name (name = \"A. Reporter\")"))
+            continue
+        url = values.get("url", "")
+        if url and not url.startswith(("http://", "https://", "/")):
+            problems.append(Problem(CONFIG_FILE, _line(text, "url", where),
+                                    f"'{where}.url' must start with http://, https:// or /"))
+        entries.append(AuthorEntry(slug=slug, **{k: " ".join(str(v).split()) if k == "name" else v
+                                                  for k, v in values.items()}))
+    return tuple(entries)
+
+
+def _table_line(text: str, table: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = TABLE_HEADER.match(line.strip())
+        if match and match.group(1) == table:
+            return number
+    return 0
 
 
 def _check_tables(top: dict, text: str, problems: list[Problem]) -> None:

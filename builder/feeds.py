@@ -48,7 +48,7 @@ def plan_feeds(archive: Archive, urls: Urls, size: int) -> list[Page]:
     feeds = [("feed.xml", "Latest", Feed(urls.feed("xml"), urls.home(), newest)),
              ("feed.json", "Latest", Feed(urls.feed("json"), urls.home(), newest))]
     feeds += [("feed.xml", term.name, Feed(urls.term_feed(term), urls.term(term), term.articles[:size], term.summary))
-              for term in archive.countries + archive.topics]
+              for term in archive.countries + archive.topics + archive.authors]
     return [Page(kind="feed", url=feed.url, output=urls.output_path(feed.url), template=template,
                  context=FeedContext(title, feed))
             for template, title, feed in feeds]

@@ -27,6 +27,7 @@ from builder.similar import similar_pairs
 from builder.config import SiteConfig, load_config
 from builder.countries import ALIASES, EXTRA_COUNTRIES, FAMILIAR_NAMES, Country, country_index
 from builder.new import (Existing, Raw, bad_slug_argument, check_new_place, create_file, existing_articles,
+                         resolve_authors, story_and_authors,
                          front_matter, resolve_countries, resolve_topics, slug_for, verify)
 from builder.problems import BuildFailed, Problem, raise_if_any
 
@@ -245,7 +246,8 @@ def _date_value(date: str, where: str) -> tuple[Raw | None, list[Problem]]:
 
 def import_text(config: SiteConfig, existing: Existing, source: str, text: str, title: str = "",
                 date: str = "", countries: Sequence[str] = (), topics: Sequence[str] = (),
-                taken: Collection[str] = (), slug: str = "") -> Imported:
+                taken: Collection[str] = (), slug: str = "", authors: Sequence[str] = (),
+                story: str = "") -> Imported:
     """Make one article from plain text; BuildFailed (naming ``source``) when it cannot."""
     plain = split_plain_text(text)
     title = " ".join((title or plain.title).split())
@@ -263,6 +265,8 @@ def import_text(config: SiteConfig, existing: Existing, source: str, text: str, 
     problems += found
     chosen_topics, found = resolve_topics(config, topics, source)
     problems += found
+    chosen_authors, found = resolve_authors(config, authors, source)
+    problems += found
     detection = detect_countries(plain.paragraphs, tuple(sorted(config.country_aliases.items())))
     if countries:
         chosen_countries, found = resolve_countries(config, countries, source)
@@ -278,6 +282,7 @@ def import_text(config: SiteConfig, existing: Existing, source: str, text: str, 
     fields: list[tuple[str, object]] = [("title", title), ("date", raw_date),
                                         ("countries", [c.name for c in chosen_countries]),
                                         ("topics", [t.name for t in chosen_topics])]
+    fields += story_and_authors(chosen_authors, story)
     if related:
         fields.append(("related", related))
     text = front_matter(fields, markdown_body(plain.paragraphs))
@@ -317,7 +322,8 @@ def _with_duplicate_warnings(config: SiteConfig, existing: Existing, results: li
 
 def import_files(site: Path, files: Sequence[Path], title: str = "", date: str = "",
                  countries: Sequence[str] = (), topics: Sequence[str] = (),
-                 dry_run: bool = False, slug: str = "") -> list[Imported]:
+                 dry_run: bool = False, slug: str = "", authors: Sequence[str] = (),
+                 story: str = "") -> list[Imported]:
     """Import every file; nothing is written unless all of them import cleanly."""
     config = load_config(site)
     existing = existing_articles(config)
@@ -333,7 +339,8 @@ def import_files(site: Path, files: Sequence[Path], title: str = "", date: str =
             problems.append(Problem(source, 0, f"cannot read: {reason}"))
             continue
         try:
-            imported = import_text(config, existing, source, text, title, date, countries, topics, taken, slug)
+            imported = import_text(config, existing, source, text, title, date, countries, topics, taken, slug,
+                                   authors, story)
         except BuildFailed as failed:
             problems += failed.problems
             continue
@@ -361,7 +368,7 @@ def run(args) -> int:
         console.error(bad_slug_argument(args.slug))
         return 2
     results = import_files(args.site, args.files, args.title, args.date, args.country,
-                           args.topic, args.dry_run, args.slug)
+                           args.topic, args.dry_run, args.slug, args.author, args.story)
     for imported in results:
         console.info(f"{imported.source}: {'would write' if args.dry_run else 'wrote'} {imported.relative}")
         for note in imported.notes:

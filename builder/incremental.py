@@ -117,6 +117,8 @@ def decide(state: BuildState | None, inputs: Inputs, cache: Cache, config: SiteC
         return everything("the search index is behind the pages")
     if state.next_due and not options.future and now().isoformat() >= state.next_due:
         return everything(f"a scheduled article is due (since {state.next_due})")
+    if state.changes_at and now().isoformat() >= state.changes_at:
+        return everything(f"the news sitemap's window moved on (since {state.changes_at})")
     if state.signature == inputs.signature:
         return Work(NOTHING)
     store = cache.checked_store()

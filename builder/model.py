@@ -43,6 +43,26 @@ class Image(Compact):
 
 
 @dataclass(frozen=True)
+class Author(Compact):
+    """Who wrote an article: an entry of site.toml's [authors] registry, or a free-text name."""
+
+    name: str  # as bylines show it
+    slug: str  # the author page's URL segment ('' when the name gives none and there is no registry)
+
+    def __str__(self) -> str:
+        return self.name  # '{{ author }}' and '| join' in templates show the name
+
+
+@dataclass(frozen=True)
+class Story(Compact):
+    """A running story an article is part of (``story:`` in front matter)."""
+
+    name: str  # display name (the archive shows the most used spelling)
+    key: str  # merge key: casefolded, single-spaced
+    slug: str  # URL segment
+
+
+@dataclass(frozen=True)
 class Correction(Compact):
     """A dated correction notice on an article (``corrections:`` in front matter)."""
 
@@ -66,13 +86,14 @@ class Article(Compact):
     topics: tuple[Topic, ...]
     related: tuple[RelatedItem, ...]
     source: SourceLink | None
-    authors: tuple[str, ...]
+    authors: tuple[Author, ...]
     image: Image | None
     draft: bool
     extra: dict = field(hash=False)  # front-matter keys the schema does not know
     body_digest: str = ""  # hash of the source bytes and parse settings: the body store's key
     card: str = ""  # hash of everything but the body (what listings show); see parse_article
     aliases: tuple[str, ...] = ()  # old site paths ('/2024/05/old-slug/') that redirect here
+    story: Story | None = None  # the running story it is part of
     corrections: tuple[Correction, ...] = ()  # oldest first
 
     @property

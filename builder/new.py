@@ -102,6 +102,38 @@ def resolve_topics(config: SiteConfig, labels: Sequence[str],
     return tuple(found), problems
 
 
+def resolve_authors(config: SiteConfig, names: Sequence[str], where: str) -> tuple[tuple[str, ...], list[Problem]]:
+    """Authors as a build resolves them: registry names when site.toml declares [authors]."""
+    from builder.authors import author_registry
+    registry = author_registry(ParseSettings.from_config(config).authors)
+    found: list[str] = []
+    problems: list[Problem] = []
+    for name in names:
+        name = " ".join(name.split())
+        if not name:
+            problems.append(Problem(where, 0, "an author is empty"))
+            continue
+        author = registry.resolve(name) if registry else None
+        if registry and author is None:
+            close = registry.suggestions(name)
+            hint = f" (closest: {', '.join(close)})" if close else ""
+            problems.append(Problem(where, 0, f"unknown author '{name}'{hint}; add them under "
+                                              "[authors.<slug>] in site.toml"))
+        elif (author.name if author else name) not in found:
+            found.append(author.name if author else name)
+    return tuple(found), problems
+
+
+def story_and_authors(authors: Sequence[str], story: str) -> list[tuple[str, object]]:
+    """The ``author`` and ``story`` front-matter fields (none when not given)."""
+    fields: list[tuple[str, object]] = []
+    if authors:
+        fields.append(("author", list(authors)))
+    if story.strip():
+        fields.append(("story", " ".join(story.split())))
+    return fields
+
+
 @dataclass(frozen=True)
 class Raw:
     """A YAML scalar written as it is (a date, a datetime)."""
@@ -174,7 +206,8 @@ def check_new_place(existing: Existing, slug: str, relative: str, where: str) ->
 
 
 def new_article(site: Path, title: str, countries: list[str], topics: list[str], slug: str = "",
-                draft: bool = False, now: dt.datetime | None = None) -> Path:
+                draft: bool = False, now: dt.datetime | None = None, authors: Sequence[str] = (),
+                story: str = "") -> Path:
     """Write ``content/YYYY/<slug>.md`` for a new article; return its path."""
     config = load_config(site)
     title = " ".join(title.split())
@@ -185,6 +218,8 @@ def new_article(site: Path, title: str, countries: list[str], topics: list[str],
     resolved_countries, found = resolve_countries(config, countries, where)
     problems += found
     resolved_topics, found = resolve_topics(config, topics, where)
+    problems += found
+    resolved_authors, found = resolve_authors(config, authors, where)
     problems += found
     raise_if_any(problems)
 
@@ -199,6 +234,7 @@ def new_article(site: Path, title: str, countries: list[str], topics: list[str],
         fields.append(("slug", slug))
     fields += [("countries", [c.name for c in resolved_countries]),
                ("topics", [t.name for t in resolved_topics])]
+    fields += story_and_authors(resolved_authors, story)
     if draft:
         fields.append(("draft", True))
     text = front_matter(fields)
@@ -222,6 +258,7 @@ def run(args) -> int:
     if bad_slug_argument(args.slug):
         args.console.error(bad_slug_argument(args.slug))
         return 2
-    path = new_article(args.site, args.title, args.country, args.topic, slug=args.slug, draft=args.draft)
+    path = new_article(args.site, args.title, args.country, args.topic, slug=args.slug, draft=args.draft,
+                       authors=args.author, story=args.story)
     args.console.result(str(path))
     return 0

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from builder.archive import Archive, Links, Month, TermSummary, YearSummary
+from builder.archive import Archive, Links, Month, StoryLine, StorySummary, TermSummary, YearSummary
 from builder.model import Article, Correction
 from builder.problems import Problem
+from builder.state import Sections
 from builder.text import month_name
 from builder.urls import Urls
 
@@ -119,6 +120,38 @@ class TermListing(Context):
 
 
 @dataclass(frozen=True)
+class AuthorListing(Context):
+    """A page of one author's articles, with what the registry says of them."""
+
+    term: TermSummary
+    profile: object  # the [authors.<slug>] entry (name, url, bio, image), or None for a free-text name
+    pagination: Pagination
+
+    @property
+    def title(self) -> str:
+        return self.term.name
+
+
+@dataclass(frozen=True)
+class StoryIndex(Context):
+    """Every running story with its span of dates and its count, latest activity first."""
+
+    title: str
+    stories: tuple[StorySummary, ...]
+
+
+@dataclass(frozen=True)
+class StoryContext(Context):
+    """A running story's timeline, oldest first."""
+
+    story: StoryLine
+
+    @property
+    def title(self) -> str:
+        return self.story.name
+
+
+@dataclass(frozen=True)
 class ArchiveIndex(Context):
     """Every year with its months and counts."""
 
@@ -186,6 +219,11 @@ class Page:
         return self.context.title
 
 
+def sections_of(archive: Archive) -> Sections:
+    return Sections(authors=bool(archive.authors), stories=bool(archive.stories),
+                    corrections=any(a.corrections for a in archive.articles))
+
+
 def paginate(items: tuple, size: int, first_url: str) -> list[Pagination]:
     """Split ``items`` into pages of a listing whose first page is at ``first_url``.
     Always one page at least."""
@@ -197,7 +235,7 @@ def paginate(items: tuple, size: int, first_url: str) -> list[Pagination]:
             for n in range(1, total + 1)]
 
 
-def plan_pages(archive: Archive, urls: Urls, page_size: int, search: bool) -> list[Page]:
+def plan_pages(archive: Archive, urls: Urls, page_size: int, search: bool, profiles: dict | None = None) -> list[Page]:
     """Every HTML page of the site, in a stable order."""
     pages: list[Page] = []
 
@@ -218,6 +256,17 @@ def plan_pages(archive: Archive, urls: Urls, page_size: int, search: bool) -> li
             summary = term.summary
             for pagination in paginate(term.articles, page_size, urls.term(term)):
                 add("term", pagination.url, "term.html", TermListing(summary, pagination))
+    if archive.authors:
+        add("terms", urls.authors(), "terms.html", TermIndex("Authors", tuple(t.summary for t in archive.authors),
+                                                             "author"))
+        for term in archive.authors:
+            summary, profile = term.summary, (profiles or {}).get(term.slug)
+            for pagination in paginate(term.articles, page_size, urls.term(term)):
+                add("author", pagination.url, "author.html", AuthorListing(summary, profile, pagination))
+    if archive.stories:
+        add("stories", urls.stories(), "stories.html", StoryIndex("Stories", tuple(s.summary for s in archive.stories)))
+        for story in archive.stories:
+            add("story", urls.story(story), "story.html", StoryContext(story))
     add("archive", urls.archive(), "archive.html",
         ArchiveIndex("Archive", tuple(y.summary for y in archive.years), len(archive.articles)))
     for year in archive.years:
@@ -226,6 +275,7 @@ def plan_pages(archive: Archive, urls: Urls, page_size: int, search: bool) -> li
             add("month", urls.month(month.year, month.month), "month.html", MonthContext(month))
     if search:
         add("search", urls.search(), "search.html", Plain("Search"))
+        add("opensearch", urls.opensearch(), "opensearch.xml", Plain("OpenSearch"))
     add("404", urls.not_found(), "404.html", Plain("Page not found"))
     for article in archive.articles:
         for alias in article.aliases:

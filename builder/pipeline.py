@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import gc
 import time
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from builder.content import Content, SourceFile, collect, find_sources, load_art
 from builder.feeds import plan_feeds
 from builder.pages import Page, clashes, plan_corrections, plan_pages, plan_redirects
 from builder.problems import Problem, raise_if_any
-from builder.sitemap import plan_sitemap
+from builder.sitemap import plan_news_sitemap, plan_sitemap
 from builder.templates import Templates, load_templates
 from builder.urls import Urls
 from builder.vanished import published, vanished_notes
@@ -72,6 +73,7 @@ class Site:
     bodies: object  # resolves body digests (builder.bodies)
     learned: Learned = field(compare=False)
     notes: tuple[str, ...] = ()  # what the user should know that is no problem (addresses that vanished)
+    changes_at: dt.datetime | None = None  # when the clock alone next changes the output (or None)
 
     @property
     def searchable(self) -> bool:
@@ -100,7 +102,8 @@ def load_site(config: SiteConfig, options: BuildOptions, cache: Cache, timer: "T
     with timer.step("content", len(sources)):
         cache.load_records()
         loaded = load_articles(sources, ParseSettings.from_config(config), cache, jobs, timer.advance)
-        content, problems = collect(loaded.results, options.drafts, None if options.future else now())
+        clock = now()
+        content, problems = collect(loaded.results, options.drafts, None if options.future else clock)
     with timer.step("archive"):
         memo = cache.archive_memo()
         memo_before = dict(memo)
@@ -108,12 +111,15 @@ def load_site(config: SiteConfig, options: BuildOptions, cache: Cache, timer: "T
         archive, archive_problems = build_archive(content.articles, memo, unlisted)
         problems += archive_problems
         urls = Urls(config.base_path, config.origin)
-        pages = plan_pages(archive, urls, config.page_size, config.search.enabled)
+        pages = plan_pages(archive, urls, config.page_size, config.search.enabled,
+                           {entry.slug: entry for entry in config.authors})
         pages += plan_corrections(archive, urls)
         if config.aliases.redirects_file:
             pages += plan_redirects(archive, urls)
         pages += plan_feeds(archive, urls, config.feeds.size)
         pages += plan_sitemap(pages, archive, urls)
+        news, news_changes = plan_news_sitemap(archive, urls, clock, config.publisher_name, config.language)
+        pages.append(news)
         problems += clashes(pages)
         before = cache.published() if cache.keeps else published_in(config.cache_dir)
         now_published = published(tuple(pages), urls)
@@ -126,7 +132,8 @@ def load_site(config: SiteConfig, options: BuildOptions, cache: Cache, timer: "T
                 pages=tuple(pages), templates=templates, bodies=loaded.bodies,
                 learned=Learned(loaded.records, memo, memo != memo_before,
                                 None if now_published == before else now_published),
-                notes=tuple(notes))
+                notes=tuple(notes),
+                changes_at=min((t for t in (content.next_due, news_changes) if t is not None), default=None))
 
 
 def no_content(config: SiteConfig) -> Problem:

@@ -25,13 +25,14 @@ from builder.content import site_static
 from builder.fingerprints import Fingerprinter
 from builder.incremental import Inputs
 from builder.interrupts import interrupts_held
+from builder.pages import sections_of
 from builder.output import MARKER, Staging, snapshot, start_staging, transaction
 from builder.pipeline import Site, Timer
 from builder.problems import Problem, raise_if_any
 from builder.render import Renderer
 from builder.similar import similar_pairs
 from builder.search import BUNDLE_FOLDER, drop_index, index_is_current, index_key, index_site, keep_index
-from builder.state import BuildState, Counts, OutputListing
+from builder.state import BuildState, Counts, OutputListing, Sections
 from builder.templates import make_helpers
 from builder.urls import Urls
 
@@ -71,25 +72,28 @@ class BuildResult:
         return text
 
 
-def fingerprint_base(config: SiteConfig, templates_fingerprint: str) -> str:
-    """What every page's fingerprint covers besides the page: code, configuration, templates."""
-    return "|".join((code_fingerprint(), config.fingerprint(), templates_fingerprint))
+def fingerprint_base(config: SiteConfig, templates_fingerprint: str, sections: Sections) -> str:
+    """What every page's fingerprint covers besides the page: code, configuration, templates,
+    and the sections every page links to."""
+    return "|".join((code_fingerprint(), config.fingerprint(), templates_fingerprint, repr(sections)))
 
 
-def site_globals(config: SiteConfig, archive, urls: Urls, assets: dict[str, Path]) -> dict:
+def site_globals(config: SiteConfig, archive, urls: Urls, assets: dict[str, Path], sections: Sections) -> dict:
     """Variables every template sees (documented in docs/templates.md)."""
     versions = {name: hashlib.sha256(path.read_bytes()).hexdigest()[:10] for name, path in assets.items()}
 
     def asset(name: str) -> str:
         return urls.asset(name, versions.get(name, ""))
 
-    return {"site": config, "archive": archive, "url": urls, "asset": asset,
-            "builder_version": __version__, **make_helpers(urls)}
+    return {"site": config, "archive": archive, "url": urls, "asset": asset, "sections": sections,
+            "builder_version": __version__,
+            **make_helpers(urls, {entry.slug: entry for entry in config.authors})}
 
 
 def make_renderer(site: Site) -> Renderer:
     templates = site.templates
-    return Renderer(templates.env, site_globals(site.config, site.archive, site.urls, templates.assets),
+    return Renderer(templates.env, site_globals(site.config, site.archive, site.urls, templates.assets,
+                                                sections_of(site.archive)),
                     templates.template_dirs, site.bodies)
 
 
@@ -142,7 +146,7 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
                          drafts_left_out=site.content.drafts_left_out, output=output,
                          scheduled=len(site.content.scheduled), next_due=_iso(site.content.next_due))
     facts = site.templates.facts
-    fingerprinter = Fingerprinter(fingerprint_base(config, facts.fingerprint), site.archive,
+    fingerprinter = Fingerprinter(fingerprint_base(config, facts.fingerprint, sections_of(site.archive)), site.archive,
                                   facts.archive_templates, facts.body_templates)
     staging = start_staging(output)
     with contextlib.ExitStack() as stack, transaction(staging) as apply:
@@ -200,7 +204,8 @@ def _state(site: Site, inputs: Inputs, files: set[str], folders: dict[str, int],
                       output=OutputListing(frozenset(files), tuple(sorted(folders.items()))),
                       templates=site.templates.facts, topics=canonical_topics(site.archive),
                       counts=Counts(result.articles, result.pages, result.drafts_left_out, result.scheduled),
-                      search_index=search_index, next_due=result.next_due)
+                      search_index=search_index, next_due=result.next_due, changes_at=_iso(site.changes_at),
+                      sections=sections_of(site.archive))
 
 
 def _iso(moment) -> str:

@@ -83,6 +83,8 @@ class Report:
     drafts_left_out: int
     countries: tuple[Count, ...]  # most articles first
     topics: tuple[Count, ...]
+    authors: tuple[Count, ...]  # most articles first
+    stories: tuple[Count, ...]  # most parts first
     years: tuple[Count, ...]  # newest first
     without_country: tuple[ArticleRef, ...]  # newest first
     without_topic: tuple[ArticleRef, ...]
@@ -114,6 +116,8 @@ def make_report(archive: Archive, drafts_left_out: int, output: Path, scheduled=
         articles=len(archive.articles), drafts_left_out=drafts_left_out,
         countries=tuple(Count(t.name, t.count) for t in sorted(archive.countries, key=_by_count)),
         topics=tuple(Count(t.name, t.count) for t in sorted(archive.topics, key=_by_count)),
+        authors=tuple(Count(t.name, t.count) for t in sorted(archive.authors, key=_by_count)),
+        stories=tuple(Count(s.name, s.count) for s in sorted(archive.stories, key=_by_count)),
         years=tuple(Count(str(y.year), y.count) for y in archive.years),
         without_country=_refs(a for a in archive.articles if not a.countries),
         without_topic=_refs(a for a in archive.articles if not a.topics),
@@ -227,9 +231,12 @@ def as_text(report: Report) -> str:
         if len(rows) > TEXT_LIST_LIMIT:
             lines.append(f"  … and {len(rows) - TEXT_LIST_LIMIT:,} more (--json lists all)")
 
-    width = max((len(c.name) for c in (*report.countries, *report.topics)), default=0)
+    width = max((len(c.name) for c in (*report.countries, *report.topics, *report.authors, *report.stories)),
+                default=0)
     section("Countries", [f"{c.name:<{width}}  {c.count:>6,}" for c in report.countries])
     section("Topics", [f"{c.name:<{width}}  {c.count:>6,}" for c in report.topics])
+    section("Authors", [f"{c.name:<{width}}  {c.count:>6,}" for c in report.authors])
+    section("Stories", [f"{c.name:<{width}}  {c.count:>6,}" for c in report.stories])
     section("Years", [f"{c.name}  {c.count:>6,}" for c in report.years])
     section("Articles without a country", [f"{a.path}  {a.title}" for a in report.without_country])
     section("Articles without a topic", [f"{a.path}  {a.title}" for a in report.without_topic])

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 from builder.archive import Archive
-from builder.pages import (ArchiveIndex, ArticleContext, Context, Listing, MonthContext, Page, Plain,
-                           TermIndex, TermListing, YearContext)
+from builder.pages import (ArchiveIndex, ArticleContext, AuthorListing, Context, Listing, MonthContext, Page, Plain,
+                           StoryContext, StoryIndex, TermIndex, TermListing, YearContext)
 from builder.urls import Urls
 
 URLS_PER_SITEMAP = 50_000
@@ -77,7 +77,7 @@ class _LastModified:
     def __init__(self, archive: Archive):
         self.archive = archive
         # Pages carry summaries of terms and years; their articles are in the archive.
-        self.terms = {(t.kind, t.slug): t for t in archive.countries + archive.topics}
+        self.terms = {(t.kind, t.slug): t for t in archive.countries + archive.topics + archive.authors}
         self.years = {y.year: y for y in archive.years}
         self._running: dict[int, list[dt.datetime]] = {}  # id(listing) -> running latest
 
@@ -85,9 +85,9 @@ class _LastModified:
         context = page.context
         if isinstance(context, ArticleContext):
             return context.article.last_modified
-        if isinstance(context, (Listing, TermListing)):
-            listing = (self.terms[(context.term.kind, context.term.slug)].articles
-                       if isinstance(context, TermListing) else self.archive.articles)
+        if isinstance(context, (Listing, TermListing, AuthorListing)):
+            listing = (self.archive.articles if isinstance(context, Listing)
+                       else self.terms[(context.term.kind, context.term.slug)].articles)
             end = context.pagination.offset + len(context.pagination.items)
             return self._running_latest(listing)[end - 1] if end else None
         if isinstance(context, TermIndex):
@@ -100,6 +100,10 @@ class _LastModified:
             return _latest(a.last_modified for m in year.months for a in m.articles)
         if isinstance(context, MonthContext):
             return _latest(a.last_modified for a in context.month.articles)
+        if isinstance(context, StoryContext):
+            return _latest(a.last_modified for a in context.story.articles)
+        if isinstance(context, StoryIndex):
+            return _latest(a.last_modified for s in self.archive.stories for a in s.articles)
         return None  # a page kind this module does not know: no lastmod rather than a wrong one
 
     def _running_latest(self, listing) -> list[dt.datetime]:
@@ -111,3 +115,36 @@ class _LastModified:
 
 def _latest(times) -> dt.datetime | None:
     return max((t for t in times if t), default=None)
+
+
+NEWS_WINDOW = dt.timedelta(hours=48)  # Google News: articles published in the last two days
+
+
+@dataclass(frozen=True)
+class NewsSitemapContext(Context):
+    """``news-sitemap.xml``: the articles of the last 48 hours with Google News' tags."""
+
+    title: str
+    articles: tuple  # newest first
+    publication: str  # the publication's name (site.toml's publisher, else the title)
+    language: str  # Google's form: ISO 639 ('en'), or 'zh-cn' / 'zh-tw'
+
+
+def plan_news_sitemap(archive: Archive, urls: Urls, now: dt.datetime, publication: str,
+                      language: str) -> tuple[Page, dt.datetime | None]:
+    """The news sitemap as of ``now``, and when its contents change next (the first of its
+    articles to leave the window; None when it is empty)."""
+    start = now - NEWS_WINDOW
+    recent = tuple(a for a in archive.articles if start <= a.date <= now)
+    page = Page(kind="news-sitemap", url=urls.news_sitemap(), output=urls.output_path(urls.news_sitemap()),
+                template="news-sitemap.xml",
+                context=NewsSitemapContext("News sitemap", recent, publication, news_language(language)))
+    return page, min((a.date + NEWS_WINDOW for a in recent), default=None)
+
+
+def news_language(language: str) -> str:
+    """A BCP 47 tag as Google News wants it: the ISO 639 code, except zh-cn and zh-tw."""
+    parts = language.replace("_", "-").lower().split("-")
+    if parts[0] == "zh":
+        return "zh-tw" if any(p in ("tw", "hk", "mo", "hant") for p in parts[1:]) else "zh-cn"
+    return parts[0]

@@ -46,6 +46,16 @@ class Counts:
 
 
 @dataclass(frozen=True)
+class Sections:
+    """Which of the optional sections the site has: every page's navigation and footer
+    link to them (the template global ``sections``)."""
+
+    authors: bool = False  # /authors/
+    stories: bool = False  # /stories/
+    corrections: bool = False  # /corrections/
+
+
+@dataclass(frozen=True)
 class BuildState:
     """The last successful build, for the next build's decision (builder.incremental)."""
 
@@ -57,3 +67,5 @@ class BuildState:
     counts: Counts  # for the summary of a build that has nothing to do
     search_index: str = ""  # key of the search index in the output ('' when none or behind the pages)
     next_due: str = ""  # when the first scheduled article is due, ISO 8601 in UTC ('' when none)
+    sections: Sections = Sections()  # the optional sections every page links to (builder.pages)
+    changes_at: str = ""  # when the clock alone next changes the output (a scheduled article, the news sitemap)

@@ -194,7 +194,7 @@ def _dateline(date: dt.datetime, date_only: bool) -> Markup:
     return Markup(f'<time datetime="{escape(datetime_attr(date))}">{escape(date_text(date, date_only))}</time>')
 
 
-def make_helpers(urls) -> dict:
+def make_helpers(urls, profiles: dict | None = None) -> dict:
     """Small HTML helpers every template can call (memoized: the same terms and
     dates recur on thousands of pages). Arguments are escaped by Markup.format."""
 
@@ -216,7 +216,25 @@ def make_helpers(urls) -> dict:
     def dateline(article, date_only: bool | None = None) -> Markup:
         return _dateline(article.date, article.date_only if date_only is None else date_only)
 
-    return {"term_link": term_link, "term_links": term_links, "dateline": dateline}
+    registry = profiles or {}
+
+    def author_url(author) -> str:
+        """Where an author is described: the registry's url, else the author page (absolute)."""
+        profile = registry.get(author.slug)
+        return urls.absolute(urls.link(profile.url)) if profile is not None and profile.url else \
+            urls.absolute(urls.author(author))
+
+    @lru_cache(maxsize=None)
+    def bylines(authors: tuple) -> Markup:
+        """'A, B and C', each linked to their author page."""
+        names = [Markup('<a href="{}" rel="author">{}</a>').format(urls.author(a), a.name) if a.slug
+                 else escape(a.name) for a in authors]
+        if len(names) == 1:
+            return names[0]
+        return Markup(", ").join(names[:-1]) + Markup(" and ") + names[-1]
+
+    return {"term_link": term_link, "term_links": term_links, "dateline": dateline, "bylines": bylines,
+            "author_url": author_url}
 
 
 def check_templates(env: jinja2.Environment, template_dirs: tuple[Path, ...]) -> list[Problem]:

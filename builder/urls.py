@@ -10,8 +10,11 @@ URL scheme (pretty URLs: each page is a folder holding index.html):
     /YYYY/  /YYYY/MM/       date archives;  /archive/  index of all years
     /countries/  /countries/<slug>/  (/page/N/)   countries and their articles
     /topics/     /topics/<slug>/     (/page/N/)   topics and their articles
+    /authors/    /authors/<slug>/    (/page/N/)   authors and their articles
+    /stories/    /stories/<slug>/    running stories and each one's timeline
     /search/                search page; /pagefind/ its index and Pagefind's UI files
-    /feed.xml /feed.json    site feeds; /countries/<slug>/feed.xml, /topics/<slug>/feed.xml
+    /feed.xml /feed.json    site feeds; /countries/<slug>/feed.xml, /topics/…, /authors/…
+    /news-sitemap.xml       Google News sitemap (the last 48 hours);  /opensearch.xml
     /sitemap.xml (/sitemap-N.xml past 50,000 URLs) /robots.txt /404.html
     /corrections/  /corrections/feed.xml   every correction, newest first (when there is one)
     an article's aliases    its old addresses, each a page that redirects to it
@@ -22,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SEARCH_BUNDLE = "pagefind"  # the output folder of the search index and Pagefind's UI files
+TERM_FOLDERS = {"country": "countries", "topic": "topics", "author": "authors"}
 
 
 def under_base(url: str, base_path: str) -> str:
@@ -49,11 +53,30 @@ class Urls:
         return self._path(f"{article.year:04d}/{article.month:02d}/{article.slug}/")
 
     def term(self, term, page: int = 1) -> str:
-        folder = "countries" if term.kind == "country" else "topics"
-        return self._path(self._page_suffix(f"{folder}/{term.slug}/", page))
+        """A country's, topic's or author's page (``term.kind`` and ``term.slug``)."""
+        return self._path(self._page_suffix(f"{TERM_FOLDERS[term.kind]}/{term.slug}/", page))
 
     def term_feed(self, term) -> str:
         return self.term(term) + "feed.xml"
+
+    def authors(self) -> str:
+        return self._path("authors/")
+
+    def author(self, author) -> str:
+        """An author's page (an Author of an article, or an author term)."""
+        return self._path(f"authors/{author.slug}/")
+
+    def stories(self) -> str:
+        return self._path("stories/")
+
+    def story(self, story) -> str:
+        return self._path(f"stories/{story.slug}/")
+
+    def news_sitemap(self) -> str:
+        return self._path("news-sitemap.xml")
+
+    def opensearch(self) -> str:
+        return self._path("opensearch.xml")
 
     def countries(self) -> str:
         return self._path("countries/")

@@ -64,7 +64,7 @@ def test_article_fields_from_front_matter():
     assert parsed.summary == "Short."
     assert [c.code for c in parsed.countries] == ["JP", "US"]
     assert parsed.source.name == "Example Wire" and parsed.source.url == "https://example.org/a"
-    assert parsed.authors == ("A. Reporter", "B. Writer")
+    assert [(a.name, a.slug) for a in parsed.authors] == [("A. Reporter", "a-reporter"), ("B. Writer", "b-writer")]
     assert (parsed.image.src, parsed.image.alt) == ("/img/a.jpg", "Talks")
     assert parsed.draft is False and parsed.extra == {}
 

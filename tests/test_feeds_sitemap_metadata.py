@@ -67,7 +67,8 @@ def test_hostile_front_matter_escapes_nowhere_in_the_article_page(hostile_site):
     (data,) = page.json_ld()
     assert data["headline"] == HOSTILE_TITLE
     assert data["description"] == HOSTILE_SUMMARY
-    assert data["author"] == [{"@type": "Person", "name": HOSTILE_AUTHOR}]
+    assert data["author"] == [{"@type": "Person", "name": HOSTILE_AUTHOR,
+                               "url": "https://example.org/archive/authors/o-brien-sons-script/"}]
     assert data["isBasedOn"] == HOSTILE_SOURCE["url"]
     assert HOSTILE_TOPIC in data["keywords"]
     assert data["publisher"] == {"@type": "Organization", "name": 'Hostile & <Test> "Archive"'}
@@ -115,7 +116,8 @@ def test_hostile_text_round_trips_through_the_feeds(hostile_site):
     items = json.loads((hostile_site / "feed.json").read_text())["items"]
     assert items[0]["title"] == HOSTILE_TITLE
     assert items[0]["summary"] == HOSTILE_SUMMARY
-    assert items[0]["authors"] == [{"name": HOSTILE_AUTHOR}]
+    assert items[0]["authors"] == [{"name": HOSTILE_AUTHOR,
+                                    "url": "https://example.org/archive/authors/o-brien-sons-script/"}]
     assert items[0]["external_url"] == HOSTILE_SOURCE["url"]
     assert HOSTILE_TOPIC in items[0]["tags"]
 

@@ -17,7 +17,7 @@ from builder.cache import Cache
 from builder.countries import country_index
 from builder.incremental import planning_difference
 from builder.model import Article, Image, RelatedItem, SourceLink
-from builder.state import BuildState, Counts, OutputListing, TemplateFacts
+from builder.state import BuildState, Counts, OutputListing, Sections, TemplateFacts
 from builder.topics import free_topic
 from builder.urls import Urls
 from conftest import REPO, article, run_cli, write_files
@@ -34,7 +34,8 @@ def full_state() -> BuildState:
         templates=TemplateFacts("templates-hash", frozenset({"home.html"}), frozenset({"article.html"})),
         topics=(free_topic("Trade"), free_topic("Oil and Gas")),
         counts=Counts(articles=3, pages=20, drafts_left_out=1, scheduled=2),
-        search_index="index-key", next_due="2026-12-24T09:00:00+00:00")
+        search_index="index-key", next_due="2026-12-24T09:00:00+00:00", changes_at="2026-12-03T09:00:00+00:00",
+        sections=Sections(authors=True, stories=True, corrections=True))
 
 
 def assert_no_defaults(value, where="state") -> None:
@@ -68,7 +69,7 @@ def test_a_state_of_another_format_or_key_is_discarded_with_a_note(tmp_path, mon
 
 
 def test_every_state_type_is_frozen_and_documented():
-    for cls in (BuildState, OutputListing, TemplateFacts, Counts):
+    for cls in (BuildState, OutputListing, TemplateFacts, Counts, Sections):
         assert cls.__dataclass_params__.frozen, cls
         source = Path(state.__file__).read_text()
         for item in dataclasses.fields(cls):  # a comment beside every field

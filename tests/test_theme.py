@@ -49,12 +49,23 @@ PAGED_FILES = {
         # (which lists the others under "Referenced by").
         related=("[story-1]" if 1 < n < 8 else "[]") if n > 1 else "[{title: Outside, url: 'https://example.org/x'}]")
         for n in range(1, 9)},
+    # What the newsroom features add: a running story, a correction, an old address.
+    "content/2025/part-1.md": article("Talks open in Geneva", "2025-04-01", author="A. Writer",
+                                      story="Geneva talks", corrections='[{date: 2025-04-02, text: "The venue was wrong."}]',
+                                      aliases='["/2025/04/geneva-opens/"]'),
+    "content/2025/part-2.md": article("Talks stall in Geneva", "2025-04-08", author="A. Writer", story="Geneva talks"),
 }
 PAGED_PAGES = {
     "home page 2": "/page/2/",
     "article with links": "/2025/02/story-4/",
     "article referenced by others": "/2025/02/story-1/",
     "country page 3": "/countries/kenya/page/3/",
+    "article in a story, corrected": "/2025/04/part-1/",
+    "authors": "/authors/",
+    "author": "/authors/a-writer/",
+    "stories": "/stories/",
+    "story": "/stories/geneva-talks/",
+    "corrections": "/corrections/",
 }
 
 
@@ -342,7 +353,8 @@ def test_article_links_countries_topics_and_reading_on(paged_out):
     html = (paged_out / "2025/02/story-1/index.html").read_text()
     assert '<span class="flag" aria-hidden="true">🇯🇵</span> <a href="/countries/japan/">Japan</a>' in html
     assert '<a href="/topics/trade/">Trade</a>' in html
-    assert "By A. Writer and B. Writer" in html
+    assert ('By <a href="/authors/a-writer/" rel="author">A. Writer</a> and '
+            '<a href="/authors/b-writer/" rel="author">B. Writer</a>') in html
     assert '<a href="https://example.org/wire">Example Wire</a>' in html
     for block in ("Related", "Referenced by", "More on this story"):
         assert f"<h2>{block}</h2>" in html

@@ -365,7 +365,7 @@ def test_pagination_links_previous_next_and_current_page(paged_out):
     assert '<a rel="prev" href="/">← Newer</a>' in html
     assert '<a rel="next" href="/page/3/">Older →</a>' in html
     assert '<a href="/page/2/" aria-current="page"><span class="visually-hidden">Page </span>2</a>' in html
-    last = (paged_out / "page" / "4" / "index.html").read_text()
+    last = (paged_out / "page" / "5" / "index.html").read_text()
     assert '<span class="pagination-off">Older →</span>' in last
 
 

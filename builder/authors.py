@@ -34,7 +34,7 @@ class AuthorRegistry:
 
     def suggestions(self, spelling: str) -> list[str]:
         names: list[str] = []
-        for key in difflib.get_close_matches(_key(spelling), list(self.by_key), n=6, cutoff=0.5):
+        for key in difflib.get_close_matches(_key(spelling), list(self.by_key), n=6, cutoff=0.7):
             if self.by_key[key].name not in names:
                 names.append(self.by_key[key].name)
         return names[:3]

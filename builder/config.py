@@ -329,7 +329,7 @@ def _read_authors(value, text: str, problems: list[Problem]) -> tuple[AuthorEntr
     entries = []
     for slug, table in value.items():
         where = f"authors.{slug}"
-        line = _line(text, "name", where) or _table_line(text, where)
+        line = _line(text, "name", where) if "name" in table else _table_line(text, where)
         if not is_slug(slug):
             problems.append(Problem(CONFIG_FILE, _table_line(text, where), f"[{where}]: '{slug}' is not a slug "
                                     "(lowercase letters, digits, hyphens): it names the author page"))
@@ -348,10 +348,13 @@ def _read_authors(value, text: str, problems: list[Problem]) -> tuple[AuthorEntr
 
 
 def _table_line(text: str, table: str) -> int:
+    """The line of the header ``[table]`` (quoted keys such as [authors."a b"] included)."""
     for number, line in enumerate(text.splitlines(), start=1):
-        match = TABLE_HEADER.match(line.strip())
-        if match and match.group(1) == table:
-            return number
+        header = line.split("#", 1)[0].strip()
+        if header.startswith("[") and header.endswith("]"):
+            name = ".".join(part.strip().strip("\"'") for part in header.strip("[]").split("."))
+            if name == table:
+                return number
     return 0
 
 

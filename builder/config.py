@@ -55,6 +55,23 @@ class FeedsConfig:
 
 
 @dataclass(frozen=True)
+class FaviconConfig:
+    """``[favicon]``: the site's icons (favicon, touch icon, web app manifest)."""
+
+    image: str = _doc("A square picture for the icons, relative to the site folder (PNG, JPEG or SVG); "
+                      "default: the initials.", default="")
+    initials: str = _doc("Up to three letters drawn on the icon (default: the title's initials).", default="")
+    background: str = _doc("The icon's colour, and the manifest's theme colour (#rgb or #rrggbb).",
+                           default="#9c1c1c")
+    foreground: str = _doc("The initials' colour (#rgb or #rrggbb).", default="#ffffff")
+
+    @property
+    def vector(self) -> bool:
+        """Whether there is a favicon.svg (the initials, or an SVG image)."""
+        return not self.image or self.image.lower().endswith(".svg")
+
+
+@dataclass(frozen=True)
 class AuthorEntry:
     """``[authors.<slug>]``: one author of the archive (the table's name is the author page's slug)."""
 
@@ -108,6 +125,7 @@ class SiteConfig:
     feeds: FeedsConfig = _doc("Feed settings.", default_factory=FeedsConfig)
     deploy: DeployConfig = _doc("Branch deploy settings.", default_factory=DeployConfig)
     aliases: AliasesConfig = _doc("Old addresses of articles.", default_factory=AliasesConfig)
+    favicon: FaviconConfig = _doc("The site's icons.", default_factory=FaviconConfig)
     authors: tuple[AuthorEntry, ...] = _doc("The registry of authors (empty: authors are free text).", default=())
     # Not from site.toml: where the site lives and which templates apply.
     root: Path = field(default=Path("."), metadata={"internal": True})
@@ -199,8 +217,9 @@ def _default(item: dataclasses.Field):
 
 
 # Fields set through a [table] of their own rather than a top-level key.
-TABLE_FIELDS = {"search", "feeds", "deploy", "aliases", "authors", "country_aliases", "topic_vocabulary"}
-SECTIONS = {"search": SearchConfig, "feeds": FeedsConfig, "deploy": DeployConfig, "aliases": AliasesConfig}
+TABLE_FIELDS = {"search", "feeds", "deploy", "aliases", "favicon", "authors", "country_aliases", "topic_vocabulary"}
+SECTIONS = {"search": SearchConfig, "feeds": FeedsConfig, "deploy": DeployConfig, "aliases": AliasesConfig,
+            "favicon": FaviconConfig}
 # site.toml groups country aliases and topics in tables of their own.
 NESTED_KEYS = {("countries", "aliases"): "country_aliases", ("topics", "vocabulary"): "topic_vocabulary"}
 
@@ -388,6 +407,16 @@ def _check_semantics(config: SiteConfig, text: str, problems: list[Problem]) -> 
     for spelling, message in index.problems:
         line = _line(text, spelling, "countries.aliases") or _line(text, "aliases", "countries")
         problems.append(Problem(CONFIG_FILE, line, message))
+    for key in ("background", "foreground"):
+        if not re.fullmatch(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})", getattr(config.favicon, key)):
+            problems.append(Problem(CONFIG_FILE, _line(text, key, "favicon"),
+                                    f"'favicon.{key}' must be a colour such as \"#9c1c1c\""))
+    if len(config.favicon.initials) > 3:
+        problems.append(Problem(CONFIG_FILE, _line(text, "initials", "favicon"),
+                                "'favicon.initials' must be at most three letters"))
+    if config.favicon.image and not (config.root / config.favicon.image).is_file():
+        problems.append(Problem(CONFIG_FILE, _line(text, "image", "favicon"),
+                                f"'favicon.image': no file {config.favicon.image} in the site folder"))
     parts = urlsplit(config.base_url)
     if parts.scheme not in ("", "http", "https") or (parts.scheme and not parts.netloc):
         problems.append(Problem(CONFIG_FILE, line_of_key(text, "base_url"),

@@ -33,7 +33,8 @@ from builder.render import Renderer
 from builder.similar import similar_pairs
 from builder.search import BUNDLE_FOLDER, drop_index, index_is_current, index_key, index_site, keep_index
 from builder.state import BuildState, Counts, OutputListing, Sections
-from builder.templates import make_helpers
+from builder.favicon import icon_files
+from builder.templates import flag_file, make_helpers
 from builder.urls import Urls
 
 
@@ -97,11 +98,23 @@ def make_renderer(site: Site) -> Renderer:
                     templates.template_dirs, site.bodies)
 
 
-def static_outputs(site: Site) -> dict[str, Path]:
-    """Files copied as they are: the theme's static files under /static/, the site's static/ at the root."""
-    extra = {f"static/{name}": path for name, path in site.templates.assets.items()}
-    extra.update(site_static(site.config.root))
+def static_outputs(site: Site) -> dict[str, "Path | bytes"]:
+    """Files written as they are: the theme's static files under /static/, the flags of the
+    archive's countries, the icons and manifest, and the site's own static/ at the root (which
+    wins: a site's favicon.ico replaces the generated one)."""
+    config = site.config
+    extra: dict[str, Path | bytes] = {f"static/{name}": path for name, path in site.templates.assets.items()}
+    for country in site.archive.countries:
+        flag = flag_file(site.templates.template_dirs, country.code)
+        if flag is not None:
+            extra[f"static/flags/{country.code.lower()}.svg"] = flag
+    extra.update(icon_files(config, config.root / config.favicon.image if config.favicon.image else None))
+    extra.update(site_static(config.root))
     return extra
+
+
+def file_bytes(value: "Path | bytes") -> bytes:
+    return value if isinstance(value, bytes) else value.read_bytes()
 
 
 def check_site(site: Site, timer: Timer, jobs: int) -> BuildResult:
@@ -155,8 +168,8 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
                                     existing, timer.advance)
             result.rendered = len(rendered.rendered)
             extra = static_outputs(site)
-            changed = rendered.changed + [name for name, path in extra.items()
-                                          if staging.write(name, path.read_bytes())]
+            changed = rendered.changed + [name for name, value in extra.items()
+                                          if staging.write(name, file_bytes(value))]
         index = drop_index(existing)
         key = index_key(config, pages)
         if site.searchable and (not options.index_search or index_is_current(

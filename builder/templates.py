@@ -288,6 +288,18 @@ def static_files(template_dirs: tuple[Path, ...]) -> dict[str, Path]:
     return found
 
 
+FLAGS_FOLDER = "flags"  # the theme's SVG flags (flag-icons, MIT: see its LICENSE), published as used
+
+
+def flag_file(template_dirs: tuple[Path, ...], code: str) -> Path | None:
+    """The SVG flag of an ISO alpha-2 code (a site's own first), or None when there is none."""
+    for folder in template_dirs:
+        path = folder / FLAGS_FOLDER / f"{code.lower()}.svg"
+        if path.is_file():
+            return path
+    return None
+
+
 def templates_fingerprint(template_dirs: tuple[Path, ...]) -> str:
     """A hash of every template and static file (names and bytes)."""
     digest = hashlib.sha256()

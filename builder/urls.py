@@ -119,6 +119,14 @@ class Urls:
     def asset(self, name: str, version: str = "") -> str:
         return self._path(f"static/{name}") + (f"?v={version}" if version else "")
 
+    def icon(self, name: str) -> str:
+        """An icon or the web app manifest, at the site's root (builder.favicon)."""
+        return self._path(name)
+
+    def flag(self, code: str) -> str:
+        """The SVG flag of an ISO alpha-2 code (published only for the archive's countries)."""
+        return self._path(f"static/flags/{code.lower()}.svg")
+
     def not_found(self) -> str:
         return self._path("404.html")
 

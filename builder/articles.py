@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 from builder import __version__
 from builder.countries import Country, country_index
-from builder.frontmatter import split_front_matter
+from builder.frontmatter import key_lines, split_front_matter
 from builder.markdown import render_markdown, summary_from
 from builder.problems import Problem, line_of_key
 from builder.text import is_slug, slugify
@@ -171,14 +171,30 @@ class ParseSettings:
 class _Fields:
     """Collects problems for one file, each pointed at its key's line."""
 
-    def __init__(self, path: str, meta_text: str):
+    def __init__(self, path: str, meta_text: str, root=None):
         self.path = path
         self.meta_text = meta_text
+        self.root = root  # YAML's node tree
         self.problems: list[Problem] = []
+        self._key_lines: dict[str, int] | None = None
+        self._lines: list[str] | None = None
+
+    def line(self, key: str) -> int:
+        """The line of top-level ``key`` (0 if absent): YAML's own when it gave one (a
+        lookup: a file may have thousands of keys), else the first line that starts with it."""
+        if self._key_lines is None:  # made on the first problem: valid files never need it
+            self._key_lines = key_lines(self.root)
+        return self._key_lines.get(key) or line_of_key(self.meta_text, key, first_line=2)
+
+    @property
+    def lines(self) -> list[str]:
+        """The front matter's lines, split once (items of a list look for theirs)."""
+        if self._lines is None:
+            self._lines = self.meta_text.splitlines()
+        return self._lines
 
     def problem(self, key: str, message: str) -> None:
-        line = line_of_key(self.meta_text, key, first_line=2) or 1
-        self.problems.append(Problem(self.path, line, message))
+        self.problems.append(Problem(self.path, self.line(key) or 1, message))
 
 
 def parse_article(path: str, raw: bytes, settings: ParseSettings) -> tuple[Article | None, list[Problem]]:
@@ -187,7 +203,8 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> tuple[Artic
     if isinstance(split, Problem):
         return None, [split]
     meta = split.meta
-    fields = _Fields(path, split.meta_text)
+    fields = _Fields(path, split.meta_text, split.root)
+    fields.problems.extend(split.problems)  # keys given twice, text no page or feed can carry
     zone = _zone(settings.timezone)
 
     for key in meta:
@@ -199,7 +216,7 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> tuple[Artic
 
     title = meta.get("title")
     if title is None or (isinstance(title, str) and not title.strip()):
-        fields.problems.append(Problem(path, line_of_key(split.meta_text, "title", 2) or 1,
+        fields.problems.append(Problem(path, fields.line("title") or 1,
                                        "missing 'title'"))
         title = ""
     elif not isinstance(title, (str, int, float)):
@@ -263,7 +280,7 @@ def _zone(name: str):
 def _date(value, key: str, zone, fields: _Fields, required: bool):
     if value is None:
         if required:
-            fields.problems.append(Problem(fields.path, line_of_key(fields.meta_text, key, 2) or 1,
+            fields.problems.append(Problem(fields.path, fields.line(key) or 1,
                                            f"missing '{key}' (such as {key}: 2025-06-13)"))
         return None, False
     if isinstance(value, str):
@@ -356,8 +373,8 @@ def _related(value, fields: _Fields) -> tuple[RelatedItem, ...]:
 
 
 def _line_of_item(fields: _Fields, text: str) -> int:
-    start = line_of_key(fields.meta_text, "related", first_line=2)
-    for number, line in enumerate(fields.meta_text.splitlines()[max(start - 2, 0):], start=max(start, 2)):
+    start = fields.line("related")
+    for number, line in enumerate(fields.lines[max(start - 2, 0):], start=max(start, 2)):
         if text in line:
             return number
     return start

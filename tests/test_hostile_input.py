@@ -19,6 +19,7 @@ import pytest
 
 from conftest import messages, run_cli, write_files
 from builder.articles import ParseSettings, parse_article
+from builder.frontmatter import MAX_DEPTH
 from builder.safetext import clean_body, excerpt, plain_inline, text_problem
 
 C = "content/2025/c.md"
@@ -80,6 +81,51 @@ def assert_every_xml_output_parses(out: Path) -> None:
     json.loads((out / "feed.json").read_text(encoding="utf-8"))
 
 
+# --- 1. Text that breaks XML ------------------------------------------------------------
+
+CONTROL_CASES = [
+    # (id, front-matter lines, expected problems) — the line is the key's.
+    ("x01", ['title: "Bad \\x01 title"', "date: 2025-06-15"], [f"{C}:2: 'title' contains U+0001, {CONTROL}"]),
+    ("nul", ["date: 2025-06-15", 'title: "Bad \\0 title"'], [f"{C}:3: 'title' contains U+0000, {CONTROL}"]),
+    ("escape", ['title: "Bad \\e title"', "date: 2025-06-15"], [f"{C}:2: 'title' contains U+001B, {CONTROL}"]),
+    ("fffe", ['title: "Bad \\uFFFE title"', "date: 2025-06-15"],
+     [f"{C}:2: 'title' contains U+FFFE, {NONCHARACTER}"]),
+    ("ffff", ['title: "Bad \\uFFFF title"', "date: 2025-06-15"],
+     [f"{C}:2: 'title' contains U+FFFF, {NONCHARACTER}"]),
+    ("c1-nel", ['title: "Bad \\N title"', "date: 2025-06-15"], [f"{C}:2: 'title' contains U+0085, {CONTROL}"]),
+    ("c1-escape", ['title: "Bad \\x9b title"', "date: 2025-06-15"], [f"{C}:2: 'title' contains U+009B, {CONTROL}"]),
+    ("lone-surrogate", ['title: "Bad \\uD800 title"', "date: 2025-06-15"],
+     [f"{C}:2: invalid YAML in front matter: found invalid Unicode character escape code"]),
+    ("raw-c1", ["title: Bad \u0080 title", "date: 2025-06-15"], [f"{C}:2: front matter contains U+0080, {CONTROL}"]),
+    ("raw-control", ["date: 2025-06-15", "title: Bad \x07 title"],
+     [f"{C}:3: front matter contains U+0007, {CONTROL}"]),
+    ("summary", ["title: Fine", "date: 2025-06-15", 'summary: "line\\vbreak"'],
+     [f"{C}:4: 'summary' contains U+000B, {CONTROL}"]),
+    ("nested-and-listed", ["title: Fine", "date: 2025-06-15", "source:", '  name: "Wire\\x08"',
+                           "  url: https://example.org/", 'author: [Ann, "B\\x7fob"]', 'mood: "\\x02"'],
+     [f"{C}:5: 'source.name' contains U+0008, {CONTROL}",
+      f"{C}:7: 'author' contains U+007F, {CONTROL}",
+      f"{C}:8: 'mood' contains U+0002, {CONTROL}"]),
+    ("key", ["title: Fine", "date: 2025-06-15", '"odd\\x01key": 1'],
+     [f"{C}:4: key 'odd\\x01key' contains U+0001, {CONTROL}"]),
+]
+
+
+@pytest.mark.parametrize("case", CONTROL_CASES, ids=[c[0] for c in CONTROL_CASES])
+def test_control_characters_in_front_matter_are_refused_at_their_line(case):
+    _, meta, expected = case
+    assert problem_lines(source(*meta)) == expected
+
+
+def test_control_characters_are_refused_by_a_build(make_site):
+    _, result = build(make_site, {
+        C: source('title: "Bad \\x01 \\0 \\e \\uFFFE title"', "date: 2025-06-15"),
+        "content/2025/d.md": source("title: Fine", "date: 2025-06-16", 'topics: ["Q\\x1fA"]'),
+    })
+    refused(result, [f"{C}:2: 'title' contains U+0001, {CONTROL}",
+                     f"content/2025/d.md:4: 'topics' contains U+001F, {CONTROL}"])
+
+
 BODY = ("Control \x01 bytes\x0b in\x1b the \x7f body \x85 and \ufffe and \U0010ffff, "
         "references &#1; &#x85;, an emoji \U0001f600 and 𠀀 stay.\n\n"
         "Second \x00 paragraph with a form\x0cfeed.\n")
@@ -118,6 +164,37 @@ def test_clean_body_replaces_only_unpublishable_characters():
     assert clean_body("a\x01b\x9fc\ud800d\ufdd0e\U0001fffff") == "a\ufffdb\ufffdc\ufffdd\ufffde\ufffdf"
 
 
+# --- 2. Bidirectional controls ------------------------------------------------------------
+
+BIDI_CASES = [
+    ("override-escaped", ['title: "\\u202Eevil title"', "date: 2025-06-15"],
+     [f"{C}:2: 'title' contains U+202E RIGHT-TO-LEFT OVERRIDE, {OVERRIDE}"]),
+    ("override-raw", ["date: 2025-06-15", "title: evil \u202e title"],
+     [f"{C}:3: 'title' contains U+202E RIGHT-TO-LEFT OVERRIDE, {OVERRIDE}"]),
+    ("embedding-in-topic", ["title: Fine", "date: 2025-06-15", "topics: [Trade, \"\\u202Bx\"]"],
+     [f"{C}:4: 'topics' contains U+202B RIGHT-TO-LEFT EMBEDDING, {OVERRIDE}"]),
+    ("author-lro", ["title: Fine", "date: 2025-06-15", "author: \u202dSomeone"],
+     [f"{C}:4: 'author' contains U+202D LEFT-TO-RIGHT OVERRIDE, {OVERRIDE}"]),
+    ("isolate-left-open", ["title: Report \u2067عربي", "date: 2025-06-15"],
+     [f"{C}:2: 'title' contains U+2067 RIGHT-TO-LEFT ISOLATE that is never closed with "
+      "U+2069 POP DIRECTIONAL ISOLATE: close it or remove it"]),
+    ("isolate-closing-none", ["title: Report\u2069 x", "date: 2025-06-15"],
+     [f"{C}:2: 'title' contains U+2069 POP DIRECTIONAL ISOLATE without an isolate to close: remove it"]),
+]
+
+
+@pytest.mark.parametrize("case", BIDI_CASES, ids=[c[0] for c in BIDI_CASES])
+def test_bidi_overrides_in_front_matter_are_refused_at_their_line(case):
+    _, meta, expected = case
+    assert problem_lines(source(*meta)) == expected
+
+
+def test_a_bidi_override_in_a_title_is_refused_by_a_build(make_site):
+    _, result = build(make_site, {C: source("title: Fine", "date: 2025-06-15"),
+                                  "content/2025/d.md": source('title: "\\u202Eevil"', "date: 2025-06-16")})
+    refused(result, [f"content/2025/d.md:2: 'title' contains U+202E RIGHT-TO-LEFT OVERRIDE, {OVERRIDE}"])
+
+
 ARABIC = "اتفاق تجاري جديد بين اليابان والولايات المتحدة؟"
 HEBREW = "הסכם סחר חדש: 2025"
 
@@ -131,6 +208,83 @@ def test_a_summary_taken_from_the_body_loses_bidi_overrides():
     assert plain_inline("a\u2069b\u202ac") == "abc"
 
 
+# --- 3. Denial of service in YAML ---------------------------------------------------------
+
+def alias_bomb(key: str) -> str:
+    lines = ["title: Bomb", "a: &a [x, x, x, x, x, x, x, x, x]"]
+    for previous, name in zip("abcdefgh", "bcdefghi"):
+        lines.append(f"{name}: &{name} [{', '.join(['*' + previous] * 9)}]")
+    lines.append(f"{key}: *i")
+    if key != "date":
+        lines.append("date: 2025-06-15")
+    return source(*lines)
+
+
+@pytest.mark.parametrize("key", ["date", "slug", "title", "related"])
+def test_an_alias_bomb_is_refused_quickly_with_a_short_message(key):
+    started = time.perf_counter()
+    assert problem_lines(alias_bomb(key)) == [f"{C}:4: {ALIASES}"]
+    assert time.perf_counter() - started < 1
+
+
+def test_an_alias_bomb_in_a_build_finishes_in_seconds(make_site):
+    started = time.perf_counter()
+    _, result = build(make_site, {C: alias_bomb("date"), "content/2025/s.md": alias_bomb("slug")}, timeout=60)
+    assert time.perf_counter() - started < 30  # a CLI start included; before: MemoryError or minutes
+    refused(result, [f"{C}:4: {ALIASES}", f"content/2025/s.md:4: {ALIASES}"])
+    assert len(result.stderr) < 1000
+
+
+def test_any_alias_is_refused_even_a_recursive_one():
+    assert problem_lines(source("title: T", "date: 2025-06-15", "x: &x [*x]")) == [f"{C}:4: {ALIASES}"]
+    assert problem_lines(source("title: &t T", "date: 2025-06-15", "x: *t")) == [f"{C}:4: {ALIASES}"]
+    article, problems = parse(source("title: 'A & B *'", "date: 2025-06-15"))  # & and * in text are text
+    assert problems == [] and article.title == "A & B *"
+
+
+def test_a_ten_megabyte_title_gives_a_short_message(make_site):
+    started = time.perf_counter()
+    _, result = build(make_site, {C: source("date: 2025-06-15", "title: " + "x" * 10_000_000)})
+    refused(result, [f"{C}:3: front matter is 10,000,024 bytes, over the limit of 64 KiB: keep long text in the body"])
+    assert time.perf_counter() - started < 30
+
+
+@pytest.mark.parametrize("nesting", [
+    "[" * 10_000,  # unclosed
+    "[" * 30_000 + "]" * 30_000,  # crashed the process (libyaml's composer recursing in C)
+    "{a: " * 10_000 + "}" * 10_000,
+    "\n  " + "- " * 20_000 + "x",  # block lists on one line
+])
+def test_deep_nesting_is_refused_cleanly(make_site, nesting):
+    lines = ["title: Deep", "date: 2025-06-15", "x: " + nesting]
+    started = time.perf_counter()
+    expected = f"{C}:4: front matter nests lists and mappings more than {MAX_DEPTH} deep"
+    if nesting.startswith("\n"):
+        expected = f"{C}:5: front matter nests lists and mappings more than {MAX_DEPTH} deep"
+    assert problem_lines(source(*lines)) == [expected]
+    assert time.perf_counter() - started < 2
+
+
+def test_deep_nesting_in_a_build_is_a_problem_not_a_crash(make_site):
+    _, result = build(make_site, {C: source("title: Deep", "date: 2025-06-15", "x: " + "[" * 30_000 + "]" * 30_000)})
+    refused(result, [f"{C}:4: front matter nests lists and mappings more than {MAX_DEPTH} deep"])
+
+
+def test_nesting_within_the_limit_is_read():
+    article, problems = parse(source("title: T", "date: 2025-06-15",
+                                     "x: " + "[" * (MAX_DEPTH - 1) + "1" + "]" * (MAX_DEPTH - 1)))
+    assert problems == [] and article is not None
+
+
+def test_values_yaml_cannot_build_are_problems_not_tracebacks():
+    assert problem_lines(source("title: T", "date: 2025-06-15", "x: !!bool maybe")) == [
+        f"{C}:4: invalid YAML in front matter: cannot read 'maybe' as !!bool"]
+    assert problem_lines(source("title: T", "date: 2025-06-15", "x: " + "1" * 5000)) == [
+        f"{C}:4: invalid YAML in front matter: cannot read '{'1' * 60}…' as !!int"]
+    assert problem_lines(source("title: T", "date: !!timestamp soon")) == [
+        f"{C}:3: invalid date 'soon': {DATE_HELP}"]
+
+
 def test_excerpt_bounds_every_kind_of_value():
     nested: list = []
     for _ in range(5):
@@ -139,6 +293,33 @@ def test_excerpt_bounds_every_kind_of_value():
     assert excerpt("x" * 100) == "'" + "x" * 60 + "…'"
     assert excerpt("it's \x01 \u202e") == "\"it's \\x01 \\u202e\""
     assert excerpt(dt.date(1, 1, 1)) == "0001-01-01"
+
+
+# --- 5. Duplicate keys ---------------------------------------------------------------------
+
+def test_a_key_given_twice_is_refused_with_both_lines():
+    assert problem_lines(source("title: T", "date: 2025-06-15", "slug: t", "date: 2025-06-16")) == [
+        f"{C}:5: duplicate key 'date' (also on line 3): keep one of them"]
+
+
+def test_duplicates_in_nested_mappings_and_every_duplicate_are_reported():
+    text = source("date: 2025-06-15", "title: T", "source:", "  name: Wire", "  url: https://example.org/",
+                  "  name: Other", "title: U", "related:", "  - {title: x, url: /a, url: /b}", "title: V")
+    assert problem_lines(text) == [
+        f"{C}:7: duplicate key 'name' (also on line 5): keep one of them",
+        f"{C}:8: duplicate key 'title' (also on line 3): keep one of them",
+        f"{C}:10: duplicate key 'url' (also on line 10): keep one of them",
+        f"{C}:11: duplicate key 'title' (also on line 3): keep one of them"]
+
+
+def test_a_duplicate_key_fails_a_build(make_site):
+    _, result = build(make_site, {C: source("title: T", "date: 2025-06-15", "date: 2025-06-16")})
+    refused(result, [f"{C}:4: duplicate key 'date' (also on line 3): keep one of them"])
+
+
+def test_keys_that_only_look_alike_are_not_duplicates():
+    article, problems = parse(source("title: T", "date: 2025-06-15", "x: {a: 1, A: 2, 'a ': 3}"))
+    assert problems == [] and article.extra == {"x": {"a": 1, "A": 2, "a ": 3}}
 
 
 # --- Cheap on ordinary files ------------------------------------------------------------------

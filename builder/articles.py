@@ -18,6 +18,7 @@ from builder.countries import Country, country_index
 from builder.frontmatter import key_lines, split_front_matter
 from builder.markdown import render_markdown, summary_from
 from builder.problems import Problem, line_of_key
+from builder.safetext import EXCERPT_LIMIT, excerpt, printable
 from builder.text import is_slug, slugify
 from builder.topics import Topic, free_topic, vocabulary
 
@@ -211,7 +212,7 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> tuple[Artic
         if key not in KNOWN_KEYS and isinstance(key, str):
             close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.8)
             if close:
-                fields.problem(key, f"unknown key '{key}': did you mean '{close[0]}'? "
+                fields.problem(key, f"unknown key {excerpt(key)}: did you mean '{close[0]}'? "
                                     "(rename it, or pick a name further from the schema's keys)")
 
     title = meta.get("title")
@@ -233,8 +234,10 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> tuple[Artic
         if not slug:
             fields.problems.append(Problem(path, 1, "cannot make a slug from the file name; add 'slug:'"))
     elif not isinstance(slug, str) or not is_slug(slug):
-        fields.problem("slug", f"invalid slug {slug!r}: use lowercase letters, digits and hyphens "
-                               f"(such as '{slugify(str(slug)) or 'my-article'}')")
+        # The suggestion comes from the text (cut short), never from a list or mapping.
+        example = slugify(slug[:EXCERPT_LIMIT] if isinstance(slug, str) else "") or "my-article"
+        fields.problem("slug", f"invalid slug {excerpt(slug)}: use lowercase letters, digits and hyphens "
+                               f"(such as '{example}')")
         slug = ""
 
     body_html, first_paragraph = render_markdown(split.body, settings.allow_html, settings.base_path)
@@ -289,7 +292,7 @@ def _date(value, key: str, zone, fields: _Fields, required: bool):
             # A quoted date ("2025-06-13") is still a date without a time.
             value = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
         except ValueError:
-            fields.problem(key, f"invalid {key} {value!r}: use YYYY-MM-DD or "
+            fields.problem(key, f"invalid {key} {excerpt(value)}: use YYYY-MM-DD or "
                                 "YYYY-MM-DDTHH:MM:SS with an optional offset")
             return None, False
     if isinstance(value, dt.datetime):
@@ -298,8 +301,22 @@ def _date(value, key: str, zone, fields: _Fields, required: bool):
         return value.astimezone(zone), False
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day, tzinfo=zone), True
-    fields.problem(key, f"invalid {key} {value!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS")
+    fields.problem(key, f"invalid {key} {excerpt(value)}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS")
     return None, False
+
+
+# More than there are countries (249): a longer list is a mistake, and each item costs
+# a lookup (an unknown country, a dictionary search for the closest names), so that a
+# front matter of tens of thousands of items would take minutes to read.
+MAX_ITEMS = 300
+
+
+def _too_many(value: list, key: str, fields: _Fields) -> bool:
+    """Whether the list under ``key`` is longer than MAX_ITEMS (a problem if so)."""
+    if len(value) <= MAX_ITEMS:
+        return False
+    fields.problem(key, f"'{key}' has {len(value):,} items; at most {MAX_ITEMS} are allowed")
+    return True
 
 
 def _string_list(value, key: str, fields: _Fields) -> list[str]:
@@ -307,6 +324,8 @@ def _string_list(value, key: str, fields: _Fields) -> list[str]:
         return []
     if isinstance(value, str):
         value = [value]
+    if isinstance(value, list) and _too_many(value, key, fields):
+        return []
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         fields.problem(key, f"'{key}' must be a list of names")
         return []
@@ -321,7 +340,7 @@ def _countries(value, settings: ParseSettings, fields: _Fields) -> tuple[Country
         if country is None:
             close = index.suggestions(name)
             hint = f" (closest: {', '.join(close)})" if close else ""
-            fields.problem("countries", f"unknown country '{name}'{hint}; add a spelling "
+            fields.problem("countries", f"unknown country {excerpt(name)}{hint}; add a spelling "
                                         "under [countries.aliases] in site.toml if it is right")
         elif country not in found:
             found.append(country)
@@ -336,7 +355,7 @@ def _topics(value, settings: ParseSettings, fields: _Fields) -> tuple[Topic, ...
         if topic is None:
             close = closed.suggestions(label)
             hint = f" (closest: {', '.join(close)})" if close else ""
-            fields.problem("topics", f"unknown topic '{label}'{hint}; the site's vocabulary "
+            fields.problem("topics", f"unknown topic {excerpt(label)}{hint}; the site's vocabulary "
                                      "is [topics.vocabulary] in site.toml")
         elif topic.key not in [t.key for t in found]:
             found.append(topic)
@@ -349,22 +368,26 @@ def _related(value, fields: _Fields) -> tuple[RelatedItem, ...]:
     if not isinstance(value, list):
         fields.problem("related", "'related' must be a list")
         return ()
+    if _too_many(value, "related", fields):
+        return ()
     items: list[RelatedItem] = []
     for item in value:
         if isinstance(item, str):
             if is_slug(item.strip()):
                 items.append(RelatedItem(slug=item.strip(), line=_line_of_item(fields, item.strip())))
             else:
-                fields.problem("related", f"related item {item!r} is not a slug; write a headline "
+                fields.problem("related", f"related item {excerpt(item)} is not a slug; write a headline "
                                           "without a link as '- title: …'")
         elif isinstance(item, dict) and isinstance(item.get("title"), str) and item["title"].strip():
             url = item.get("url", "")
             unknown = set(item) - {"title", "url"}
             if unknown:
-                fields.problem("related", f"related item has unknown keys {sorted(unknown)} "
+                # Keys of any type (1, 'x', null): sorted as they are shown.
+                shown = ", ".join(sorted(excerpt(key) for key in unknown))
+                fields.problem("related", f"related item has unknown keys [{printable(shown)}] "
                                           "(use title and url)")
             elif not isinstance(url, str) or (url and not _is_link(url)):
-                fields.problem("related", f"related url {url!r} must start with http://, https:// or /")
+                fields.problem("related", f"related url {excerpt(url)} must start with http://, https:// or /")
             else:
                 items.append(RelatedItem(title=" ".join(item["title"].split()), url=url.strip()))
         else:
@@ -397,7 +420,7 @@ def _source(value, fields: _Fields) -> SourceLink | None:
         fields.problem("source", "'source' needs a name and/or url (text)")
         return None
     if url and not _is_link(url):
-        fields.problem("source", f"source url {url!r} must start with http://, https:// or /")
+        fields.problem("source", f"source url {excerpt(url)} must start with http://, https:// or /")
         return None
     return SourceLink(name=name.strip() or url, url=url.strip())
 
@@ -418,7 +441,7 @@ def _image(value, fields: _Fields) -> Image | None:
         return None
     if not _is_link(value["src"].strip()):
         # A relative src would resolve against each page's own URL and break.
-        fields.problem("image", f"image src {value['src']!r} must start with http://, https:// or /")
+        fields.problem("image", f"image src {excerpt(value['src'])} must start with http://, https:// or /")
         return None
     alt = value.get("alt")
     if not isinstance(alt, str) or not alt.strip():

@@ -276,6 +276,31 @@ def test_nesting_within_the_limit_is_read():
     assert problems == [] and article is not None
 
 
+def test_long_lists_are_refused_before_each_item_is_looked_up():
+    countries = "countries: [" + ", ".join(f"Narnia{i}" for i in range(3000)) + "]"
+    started = time.perf_counter()  # before: half a minute (a closest-name search per unknown country)
+    assert problem_lines(source("title: T", "date: 2025-06-15", countries, "related:",
+                                *[f"  - s{i}" for i in range(3000)])) == [
+        f"{C}:4: 'countries' has 3,000 items; at most 300 are allowed",
+        f"{C}:5: 'related' has 3,000 items; at most 300 are allowed"]
+    assert time.perf_counter() - started < 2
+
+
+def test_messages_quote_a_bounded_excerpt_of_any_value():
+    long_slug = "Not A Slug " * 1000
+    assert problem_lines(source("title: T", "date: 2025-06-15", f"slug: {long_slug}")) == [
+        f"{C}:4: invalid slug 'Not A Slug Not A Slug Not A Slug Not A Slug Not A Slug Not A…': use "
+        "lowercase letters, digits and hyphens (such as 'not-a-slug-not-a-slug-not-a-slug-not-a-slug-not-a-slug-not-a')"]
+    lines = problem_lines(source("title: T", "date: " + "9" * 3000, "countries: [" + "Q" * 5000 + "]",
+                                 "related: [" + "X " * 3000 + "]", "image: {src: " + "i" * 3000 + ", alt: A}"))
+    assert all(len(line) < 250 for line in lines), lines
+    assert lines[0] == f"{C}:3: invalid date {'9' * 60}…: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS"
+    # Keys of mixed types (sorting them raised TypeError), a list as a date.
+    assert problem_lines(source("title: T", "date: [2025, 6, 15]", "related: [{title: x, 1: a, z: b}]")) == [
+        f"{C}:3: invalid date [2025, 6, 15]: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS",
+        f"{C}:4: related item has unknown keys ['z', 1] (use title and url)"]
+
+
 def test_values_yaml_cannot_build_are_problems_not_tracebacks():
     assert problem_lines(source("title: T", "date: 2025-06-15", "x: !!bool maybe")) == [
         f"{C}:4: invalid YAML in front matter: cannot read 'maybe' as !!bool"]

@@ -280,7 +280,20 @@ def _zone(name: str):
     return zoneinfo.ZoneInfo(name)
 
 
+# Dates must fit every output: RFC 3339 and HTML's <time> want four-digit years and
+# offsets in whole minutes, and Python's datetime stops at year 9999. Printed news
+# begins in the early 1600s (Relation, Strasbourg, 1605); anything past 9000 is a typo,
+# and that margin keeps every conversion (to UTC, to the site's zone) far from 9999.
+MIN_YEAR, MAX_YEAR = 1600, 9000
+
+
 def _date(value, key: str, zone, fields: _Fields, required: bool):
+    """The front matter's ``key`` as an aware datetime in the site's ``zone`` and whether
+    it was a date without a time; (None, False) with a problem when it is no usable date.
+
+    This is the one place article dates are made: every page, feed, sitemap, JSON-LD
+    block and URL formats what it returns, so they all agree.
+    """
     if value is None:
         if required:
             fields.problems.append(Problem(fields.path, fields.line(key) or 1,
@@ -295,14 +308,33 @@ def _date(value, key: str, zone, fields: _Fields, required: bool):
             fields.problem(key, f"invalid {key} {excerpt(value)}: use YYYY-MM-DD or "
                                 "YYYY-MM-DDTHH:MM:SS with an optional offset")
             return None, False
+    if not isinstance(value, dt.date):  # datetime is a date too
+        fields.problem(key, f"invalid {key} {excerpt(value)}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS")
+        return None, False
+    if not MIN_YEAR <= value.year <= MAX_YEAR:  # checked before any conversion can overflow
+        fields.problem(key, f"{key} {excerpt(value)} is out of range: use a year from {MIN_YEAR} to {MAX_YEAR}")
+        return None, False
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            return value.replace(tzinfo=zone), False
-        return value.astimezone(zone), False
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=zone), True
-    fields.problem(key, f"invalid {key} {excerpt(value)}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS")
-    return None, False
+        if value.tzinfo is None:  # a wall-clock time in the site's zone
+            return _whole_minutes(value.replace(tzinfo=zone), keep_instant=False), False
+        return _whole_minutes(value.astimezone(zone), keep_instant=True), False
+    return _whole_minutes(dt.datetime(value.year, value.month, value.day, tzinfo=zone), keep_instant=False), True
+
+
+def _whole_minutes(moment: dt.datetime, keep_instant: bool) -> dt.datetime:
+    """``moment`` with a UTC offset in whole minutes, rounded to the nearest minute.
+
+    Before standard time the zone database gives local mean time, such as +09:18:59
+    in Tokyo until 1888, which neither RFC 3339 nor HTML can write. A time given
+    with an offset keeps its instant (the clock moves by those seconds); a time or
+    date given in the site's zone keeps its clock (midnight stays midnight).
+    """
+    offset = moment.utcoffset()
+    seconds = offset.days * 86400 + offset.seconds
+    if not seconds % 60:
+        return moment
+    rounded = dt.timezone(dt.timedelta(minutes=(seconds + 30) // 60), moment.tzname())
+    return moment.astimezone(rounded) if keep_instant else moment.replace(tzinfo=rounded)
 
 
 # More than there are countries (249): a longer list is a mistake, and each item costs

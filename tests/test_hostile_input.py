@@ -320,6 +320,82 @@ def test_excerpt_bounds_every_kind_of_value():
     assert excerpt(dt.date(1, 1, 1)) == "0001-01-01"
 
 
+# --- 4. Dates ---------------------------------------------------------------------------------
+
+def test_local_mean_time_offsets_are_whole_minutes_everywhere(make_site):
+    site = make_site({
+        "site.toml": 'title = "Old news"\nbase_url = "https://example.org/"\ntimezone = "Asia/Tokyo"\n'
+                     "[search]\nenabled = false\n",
+        "content/old.md": source("title: Old news", "date: 1850-01-01", "topics: [History]"),
+        "content/noon.md": source("title: Noon in Greenwich", "date: 1850-01-02T12:00:00Z",
+                                  "updated: 1850-01-03T10:30:00", "topics: [History]"),
+    })
+    result = run_cli("build", "--site", str(site))
+    assert result.returncode == 0, result.stderr
+    out = site / "output"
+    old = (out / "1850/01/old/index.html").read_text(encoding="utf-8")
+    noon = (out / "1850/01/noon/index.html").read_text(encoding="utf-8")
+    assert '<time datetime="1850-01-01T00:00:00+09:19">1 January 1850</time>' in old
+    # A time given with an offset keeps its instant: 12:00 UTC is 21:19 at +09:19.
+    assert '<time datetime="1850-01-02T21:19:00+09:19">2 January 1850, 21:19 LMT</time>' in noon
+    assert 'content="1850-01-03T10:30:00+09:19"' in noon  # article:modified_time
+    found: list[str] = []
+    for page in (old, noon):
+        found += re.findall(r'datetime="([^"]+)"', page)
+        found += re.findall(r'property="article:(?:published|modified)_time" content="([^"]+)"', page)
+        (script,) = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+        data = json.loads(script)
+        found += [data["datePublished"], data["dateModified"]]
+    for feed in (out / "feed.xml", out / "topics/history/feed.xml"):
+        root = ET.parse(feed).getroot()
+        found += [e.text for e in root.iter() if e.tag.endswith(("}published", "}updated"))]
+    found += [e.text for e in ET.parse(out / "sitemap.xml").getroot().iter() if e.tag.endswith("}lastmod")]
+    items = json.loads((out / "feed.json").read_text(encoding="utf-8"))["items"]
+    found += [i[key] for i in items for key in ("date_published", "date_modified")]
+    assert len(found) > 15
+    for value in found:
+        assert RFC3339.match(value), value
+        assert value.endswith("+09:19"), value
+    assert_every_xml_output_parses(out)
+
+
+DATE_RANGE = "use a year from 1600 to 9000"
+
+
+@pytest.mark.parametrize("meta, expected", [
+    (["date: 9999-12-31T23:00:00-05:00"], f"{C}:3: date 9999-12-31T23:00:00-05:00 is out of range: {DATE_RANGE}"),
+    (["date: 0001-01-01"], f"{C}:3: date 0001-01-01 is out of range: {DATE_RANGE}"),
+    (["date: '1599-12-31'"], f"{C}:3: date 1599-12-31 is out of range: {DATE_RANGE}"),
+    (["date: 9001-01-01T00:00:00"], f"{C}:3: date 9001-01-01T00:00:00 is out of range: {DATE_RANGE}"),
+    (["date: 2025-06-15", "updated: 0500-01-01"], f"{C}:4: updated 0500-01-01 is out of range: {DATE_RANGE}"),
+    (["date: 0000-01-01"], f"{C}:3: invalid date '0000-01-01': {DATE_HELP}"),
+])
+def test_dates_out_of_range_are_refused(meta, expected):
+    assert problem_lines(source("title: T", *meta), "Asia/Tokyo") == [expected]
+
+
+def test_out_of_range_dates_in_a_build_are_problems_not_tracebacks(make_site):
+    site = make_site({
+        "site.toml": 'title = "Edges"\ntimezone = "Asia/Tokyo"\n[search]\nenabled = false\n',
+        "content/far.md": source("title: Far", "date: 9999-12-31T23:00:00-05:00"),
+        "content/early.md": source("title: Early", "date: 0001-01-01"),
+    })
+    result = run_cli("build", "--site", str(site))
+    refused(result, [f"content/early.md:3: date 0001-01-01 is out of range: {DATE_RANGE}",
+                     f"content/far.md:3: date 9999-12-31T23:00:00-05:00 is out of range: {DATE_RANGE}"])
+
+
+def test_the_edges_of_the_range_build_in_any_zone(make_site):
+    files = {"content/first.md": source("title: First", "date: 1600-01-01"),
+             "content/last.md": source("title: Last", "date: 9000-12-31T23:59:59-12:00")}
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago", "America/New_York"):
+        site = make_site({"site.toml": f'title = "Edges"\ntimezone = "{zone}"\n[search]\nenabled = false\n',
+                          **files}, name=zone.replace("/", "-"))
+        result = run_cli("build", "--site", str(site))
+        assert result.returncode == 0, result.stderr
+        assert_every_xml_output_parses(site / "output")
+
+
 # --- 5. Duplicate keys ---------------------------------------------------------------------
 
 def test_a_key_given_twice_is_refused_with_both_lines():

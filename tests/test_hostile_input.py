@@ -199,6 +199,37 @@ ARABIC = "اتفاق تجاري جديد بين اليابان والولايا�
 HEBREW = "הסכם סחר חדש: 2025"
 
 
+def test_right_to_left_titles_build_and_are_isolated(make_site):
+    site, result = build(make_site, {
+        "content/2025/ar.md": source(f"title: {ARABIC}", "date: 2025-06-13", "slug: arabic",
+                                     "topics: [تجارة]", "related: [hebrew]", "countries: [Japan]"),
+        "content/2025/he.md": source(f"title: '{HEBREW}'", "date: 2025-06-14", "slug: hebrew",
+                                     "topics: [تجارة]", "countries: [Japan]"),
+        "content/2025/en.md": source("title: An English headline", "date: 2025-06-15", "slug: english"),
+        # A balanced isolate is the plain-text way to mix directions: allowed.
+        "content/2025/mixed.md": source("title: Talks on \u2067عربي\u2069 continue", "date: 2025-06-12",
+                                        "slug: mixed"),
+    })
+    assert result.returncode == 0, result.stderr
+    out = site / "output"
+    home = (out / "index.html").read_text(encoding="utf-8")
+    for slug, title in (("arabic", ARABIC), ("hebrew", HEBREW)):
+        assert f'<a href="/2025/06/{slug}/" dir="auto">{title}</a>' in home  # _story.html
+    # Left-to-right text cannot reorder anything: its HTML stays as it was.
+    assert '<a href="/2025/06/english/">An English headline</a>' in home
+    arabic = (out / "2025/06/arabic/index.html").read_text(encoding="utf-8")
+    assert f'<h1 dir="auto">{ARABIC}</h1>' in arabic
+    assert f'<a href="/2025/06/hebrew/" dir="auto">{HEBREW}</a> <time' in arabic  # _headline.html (Related)
+    assert f'<span class="article-nav-label">Newer →</span> <bdi>{HEBREW}</bdi></a>' in arabic
+    assert re.search(r'<p class="kicker" data-pagefind-ignore><bdi><a href="/topics/[^"]+/">تجارة</a></bdi></p>', arabic)  # term link
+    assert '<span class="article-nav-label">← Older</span> <bdi>Talks on \u2067عربي\u2069 continue</bdi>' in arabic
+    terms = (out / "topics/index.html").read_text(encoding="utf-8")
+    assert re.search(r'<a href="[^"]+" dir="auto">تجارة</a>', terms)
+    mixed = (out / "2025/06/mixed/index.html").read_text(encoding="utf-8")
+    assert '<h1 dir="auto">Talks on \u2067عربي\u2069 continue</h1>' in mixed
+    assert_every_xml_output_parses(out)
+
+
 def test_a_summary_taken_from_the_body_loses_bidi_overrides():
     text = source("title: T", "date: 2025-06-13", body="Text \u202eреверс and \u2067open isolate.")
     article, problems = parse(text)

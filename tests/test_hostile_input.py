@@ -454,6 +454,45 @@ def test_keys_that_only_look_alike_are_not_duplicates():
     assert problems == [] and article.extra == {"x": {"a": 1, "A": 2, "a ": 3}}
 
 
+# --- 6. An article without a body or summary ------------------------------------------------
+
+def test_an_article_with_only_front_matter_builds_with_search(make_site):
+    site = make_site({"site.toml": 'title = "Empty"\n',
+                      "content/2025/empty.md": "---\ntitle: Only a headline\ndate: 2025-06-13\n---\n"})
+    result = run_cli("build", "--site", str(site))
+    assert result.returncode == 0, result.stderr
+    page = (site / "output/2025/06/empty/index.html").read_text(encoding="utf-8")
+    assert '<span data-pagefind-meta="summary">Only a headline</span>' in page
+    assert (site / "output/pagefind/pagefind-entry.json").is_file()
+
+
+def test_builder_new_then_build_with_search(make_site):
+    site = make_site({"site.toml": 'title = "New"\n'})
+    made = run_cli("new", "A headline and nothing else", "--site", str(site), check=True)
+    assert Path(made.stdout.strip()).is_file()
+    result = run_cli("build", "--site", str(site))
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.browser  # the Nu HTML Checker runs on Java, which .ci/setup installs
+def test_pages_of_hostile_but_accepted_input_are_valid_html(make_site):
+    from test_theme import run_vnu
+    site = make_site({
+        "site.toml": 'title = "Valid"\ntimezone = "Asia/Tokyo"\n[search]\nenabled = false\n',
+        "content/2025/empty.md": "---\ntitle: Only a headline\ndate: 2025-06-13\n---\n",
+        "content/2025/ar.md": source(f"title: {ARABIC}", "date: 2025-06-14", "slug: arabic", "topics: [تجارة]",
+                                     "author: [محمد, Ann]", "source: {name: وكالة, url: https://example.org/}",
+                                     "related: [empty, {title: عنوان}]", body=BODY),
+        "content/old.md": source("title: Old news", "date: 1850-01-01T12:00:00"),
+    })
+    run_cli("build", "--site", str(site), check=True)
+    out = site / "output"
+    files = [out / "2025/06/empty/index.html", out / "2025/06/arabic/index.html", out / "1850/01/old/index.html",
+             out / "index.html", out / "topics/index.html"]
+    assert 'datetime="1850-01-01T12:00:00+09:19"' in files[2].read_text(encoding="utf-8")
+    assert run_vnu(files) == []
+
+
 # --- Cheap on ordinary files ------------------------------------------------------------------
 
 def test_text_problem_is_none_for_ordinary_text():

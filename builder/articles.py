@@ -15,11 +15,12 @@ from pathlib import PurePosixPath
 
 
 from builder.countries import Country, country_index
-from builder.frontmatter import split_front_matter
+from builder.frontmatter import key_lines, split_front_matter
 from builder.markdown import render_markdown, summary_from
 from builder.authors import author_registry
 from builder.model import Article, Author, Correction, Image, RelatedItem, SourceLink, Story
 from builder.problems import Problem, line_of_key
+from builder.safetext import EXCERPT_LIMIT, excerpt, printable
 from builder.text import is_slug, slugify
 from builder.topics import Topic, free_topic, vocabulary
 
@@ -58,14 +59,30 @@ class ParseSettings:
 class _Fields:
     """Collects problems for one file, each pointed at its key's line."""
 
-    def __init__(self, path: str, meta_text: str):
+    def __init__(self, path: str, meta_text: str, root=None):
         self.path = path
         self.meta_text = meta_text
+        self.root = root  # YAML's node tree
         self.problems: list[Problem] = []
+        self._key_lines: dict[str, int] | None = None
+        self._lines: list[str] | None = None
+
+    def line(self, key: str) -> int:
+        """The line of top-level ``key`` (0 if absent): YAML's own when it gave one (a
+        lookup: a file may have thousands of keys), else the first line that starts with it."""
+        if self._key_lines is None:  # made on the first problem: valid files never need it
+            self._key_lines = key_lines(self.root)
+        return self._key_lines.get(key) or line_of_key(self.meta_text, key, first_line=2)
+
+    @property
+    def lines(self) -> list[str]:
+        """The front matter's lines, split once (items of a list look for theirs)."""
+        if self._lines is None:
+            self._lines = self.meta_text.splitlines()
+        return self._lines
 
     def problem(self, key: str, message: str) -> None:
-        line = line_of_key(self.meta_text, key, first_line=2) or 1
-        self.problems.append(Problem(self.path, line, message))
+        self.problems.append(Problem(self.path, self.line(key) or 1, message))
 
 
 @dataclass(frozen=True)
@@ -83,19 +100,20 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> Parsed:
     if isinstance(split, Problem):
         return Parsed(None, "", (split,))
     meta = split.meta
-    fields = _Fields(path, split.meta_text)
+    fields = _Fields(path, split.meta_text, split.root)
+    fields.problems.extend(split.problems)  # keys given twice, text no page or feed can carry
     zone = _zone(settings.timezone)
 
     for key in meta:
         if key not in KNOWN_KEYS and isinstance(key, str):
             close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.8)
             if close:
-                fields.problem(key, f"unknown key '{key}': did you mean '{close[0]}'? "
+                fields.problem(key, f"unknown key {excerpt(key)}: did you mean '{close[0]}'? "
                                     "(rename it, or pick a name further from the schema's keys)")
 
     title = meta.get("title")
     if title is None or (isinstance(title, str) and not title.strip()):
-        fields.problems.append(Problem(path, line_of_key(split.meta_text, "title", 2) or 1,
+        fields.problems.append(Problem(path, fields.line("title") or 1,
                                        "missing 'title'"))
         title = ""
     elif not isinstance(title, (str, int, float)):
@@ -116,8 +134,10 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> Parsed:
                                                     f"characters long (at most {MAX_SLUG}): rename the "
                                                     "file or add a shorter 'slug:'"))
     elif not isinstance(slug, str) or not is_slug(slug):
-        fields.problem("slug", f"invalid slug {slug!r}: use lowercase letters, digits and hyphens "
-                               f"(such as '{slugify(str(slug)) or 'my-article'}')")
+        # The suggestion comes from the text (cut short), never from a list or mapping.
+        example = slugify(slug[:EXCERPT_LIMIT] if isinstance(slug, str) else "") or "my-article"
+        fields.problem("slug", f"invalid slug {excerpt(slug)}: use lowercase letters, digits and hyphens "
+                               f"(such as '{example}')")
         slug = ""
     elif len(slug) > MAX_SLUG:
         fields.problem("slug", f"slug is {len(slug)} characters long (at most {MAX_SLUG}): it names "
@@ -168,10 +188,23 @@ def _zone(name: str):
     return zoneinfo.ZoneInfo(name)
 
 
+# Dates must fit every output: RFC 3339 and HTML's <time> want four-digit years and
+# offsets in whole minutes, and Python's datetime stops at year 9999. Printed news
+# begins in the early 1600s (Relation, Strasbourg, 1605); anything past 9000 is a typo,
+# and that margin keeps every conversion (to UTC, to the site's zone) far from 9999.
+MIN_YEAR, MAX_YEAR = 1600, 9000
+
+
 def _date(value, key: str, zone, fields: _Fields, required: bool):
+    """The front matter's ``key`` as an aware datetime in the site's ``zone`` and whether
+    it was a date without a time; (None, False) with a problem when it is no usable date.
+
+    This is the one place article dates are made: every page, feed, sitemap, JSON-LD
+    block and URL formats what it returns, so they all agree.
+    """
     if value is None:
         if required:
-            fields.problems.append(Problem(fields.path, line_of_key(fields.meta_text, key, 2) or 1,
+            fields.problems.append(Problem(fields.path, fields.line(key) or 1,
                                            f"missing '{key}' (such as {key}: 2025-06-13)"))
         return None, False
     if isinstance(value, str):
@@ -180,17 +213,50 @@ def _date(value, key: str, zone, fields: _Fields, required: bool):
             # A quoted date ("2025-06-13") is still a date without a time.
             value = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
         except ValueError:
-            fields.problem(key, f"invalid {key} {value!r}: use YYYY-MM-DD or "
+            fields.problem(key, f"invalid {key} {excerpt(value)}: use YYYY-MM-DD or "
                                 "YYYY-MM-DDTHH:MM:SS with an optional offset")
             return None, False
+    if not isinstance(value, dt.date):  # datetime is a date too
+        fields.problem(key, f"invalid {key} {excerpt(value)}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS")
+        return None, False
+    if not MIN_YEAR <= value.year <= MAX_YEAR:  # checked before any conversion can overflow
+        fields.problem(key, f"{key} {excerpt(value)} is out of range: use a year from {MIN_YEAR} to {MAX_YEAR}")
+        return None, False
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            return value.replace(tzinfo=zone), False
-        return value.astimezone(zone), False
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=zone), True
-    fields.problem(key, f"invalid {key} {value!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS")
-    return None, False
+        if value.tzinfo is None:  # a wall-clock time in the site's zone
+            return _whole_minutes(value.replace(tzinfo=zone), keep_instant=False), False
+        return _whole_minutes(value.astimezone(zone), keep_instant=True), False
+    return _whole_minutes(dt.datetime(value.year, value.month, value.day, tzinfo=zone), keep_instant=False), True
+
+
+def _whole_minutes(moment: dt.datetime, keep_instant: bool) -> dt.datetime:
+    """``moment`` with a UTC offset in whole minutes, rounded to the nearest minute.
+
+    Before standard time the zone database gives local mean time, such as +09:18:59
+    in Tokyo until 1888, which neither RFC 3339 nor HTML can write. A time given
+    with an offset keeps its instant (the clock moves by those seconds); a time or
+    date given in the site's zone keeps its clock (midnight stays midnight).
+    """
+    offset = moment.utcoffset()
+    seconds = offset.days * 86400 + offset.seconds
+    if not seconds % 60:
+        return moment
+    rounded = dt.timezone(dt.timedelta(minutes=(seconds + 30) // 60), moment.tzname())
+    return moment.astimezone(rounded) if keep_instant else moment.replace(tzinfo=rounded)
+
+
+# More than there are countries (249): a longer list is a mistake, and each item costs
+# a lookup (an unknown country, a dictionary search for the closest names), so that a
+# front matter of tens of thousands of items would take minutes to read.
+MAX_ITEMS = 300
+
+
+def _too_many(value: list, key: str, fields: _Fields) -> bool:
+    """Whether the list under ``key`` is longer than MAX_ITEMS (a problem if so)."""
+    if len(value) <= MAX_ITEMS:
+        return False
+    fields.problem(key, f"'{key}' has {len(value):,} items; at most {MAX_ITEMS} are allowed")
+    return True
 
 
 def _string_list(value, key: str, fields: _Fields) -> list[str]:
@@ -198,6 +264,8 @@ def _string_list(value, key: str, fields: _Fields) -> list[str]:
         return []
     if isinstance(value, str):
         value = [value]
+    if isinstance(value, list) and _too_many(value, key, fields):
+        return []
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         fields.problem(key, f"'{key}' must be a list of names")
         return []
@@ -212,7 +280,7 @@ def _countries(value, settings: ParseSettings, fields: _Fields) -> tuple[Country
         if country is None:
             close = index.suggestions(name)
             hint = f" (closest: {', '.join(close)})" if close else ""
-            fields.problem("countries", f"unknown country '{name}'{hint}; add a spelling "
+            fields.problem("countries", f"unknown country {excerpt(name)}{hint}; add a spelling "
                                         "under [countries.aliases] in site.toml if it is right")
         elif country not in found:
             found.append(country)
@@ -227,7 +295,7 @@ def _topics(value, settings: ParseSettings, fields: _Fields) -> tuple[Topic, ...
         if topic is None:
             close = closed.suggestions(label)
             hint = f" (closest: {', '.join(close)})" if close else ""
-            fields.problem("topics", f"unknown topic '{label}'{hint}; the site's vocabulary "
+            fields.problem("topics", f"unknown topic {excerpt(label)}{hint}; the site's vocabulary "
                                      "is [topics.vocabulary] in site.toml")
         elif topic.key not in [t.key for t in found]:
             found.append(topic)
@@ -240,22 +308,26 @@ def _related(value, fields: _Fields) -> tuple[RelatedItem, ...]:
     if not isinstance(value, list):
         fields.problem("related", "'related' must be a list")
         return ()
+    if _too_many(value, "related", fields):
+        return ()
     items: list[RelatedItem] = []
     for item in value:
         if isinstance(item, str):
             if is_slug(item.strip()):
                 items.append(RelatedItem(slug=item.strip(), line=_line_of_item(fields, item.strip())))
             else:
-                fields.problem("related", f"related item {item!r} is not a slug; write a headline "
+                fields.problem("related", f"related item {excerpt(item)} is not a slug; write a headline "
                                           "without a link as '- title: …'")
         elif isinstance(item, dict) and isinstance(item.get("title"), str) and item["title"].strip():
             url = item.get("url", "")
             unknown = set(item) - {"title", "url"}
             if unknown:
-                fields.problem("related", f"related item has unknown keys {sorted(unknown)} "
+                # Keys of any type (1, 'x', null): sorted as they are shown.
+                shown = ", ".join(sorted(excerpt(key) for key in unknown))
+                fields.problem("related", f"related item has unknown keys [{printable(shown)}] "
                                           "(use title and url)")
             elif not isinstance(url, str) or (url and not _is_link(url)):
-                fields.problem("related", f"related url {url!r} must start with http://, https:// or /")
+                fields.problem("related", f"related url {excerpt(url)} must start with http://, https:// or /")
             else:
                 items.append(RelatedItem(title=" ".join(item["title"].split()), url=url.strip()))
         else:
@@ -264,8 +336,8 @@ def _related(value, fields: _Fields) -> tuple[RelatedItem, ...]:
 
 
 def _line_of_item(fields: _Fields, text: str) -> int:
-    start = line_of_key(fields.meta_text, "related", first_line=2)
-    for number, line in enumerate(fields.meta_text.splitlines()[max(start - 2, 0):], start=max(start, 2)):
+    start = fields.line("related")
+    for number, line in enumerate(fields.lines[max(start - 2, 0):], start=max(start, 2)):
         if text in line:
             return number
     return start
@@ -288,7 +360,7 @@ def _source(value, fields: _Fields) -> SourceLink | None:
         fields.problem("source", "'source' needs a name and/or url (text)")
         return None
     if url and not _is_link(url):
-        fields.problem("source", f"source url {url!r} must start with http://, https:// or /")
+        fields.problem("source", f"source url {excerpt(url)} must start with http://, https:// or /")
         return None
     return SourceLink(name=name.strip() or url, url=url.strip())
 
@@ -308,7 +380,7 @@ def _authors(value, settings: "ParseSettings", fields: _Fields) -> tuple[Author,
             if author is None:
                 close = registry.suggestions(name)
                 hint = f" (closest: {', '.join(close)})" if close else ""
-                fields.problem("author", f"unknown author {_shown(name)}{hint}; add them under "
+                fields.problem("author", f"unknown author {excerpt(name)}{hint}; add them under "
                                          "[authors.<slug>] in site.toml")
                 continue
         if author not in found:
@@ -338,7 +410,7 @@ def _image(value, fields: _Fields) -> Image | None:
         return None
     if not _is_link(value["src"].strip()):
         # A relative src would resolve against each page's own URL and break.
-        fields.problem("image", f"image src {value['src']!r} must start with http://, https:// or /")
+        fields.problem("image", f"image src {excerpt(value['src'])} must start with http://, https:// or /")
         return None
     alt = value.get("alt")
     if not isinstance(alt, str) or not alt.strip():
@@ -363,7 +435,7 @@ def _aliases(value, fields: _Fields) -> tuple[str, ...]:
     found: list[str] = []
     for item in value:
         if not isinstance(item, str) or not ALIAS.match(item.strip()) or "/../" in item + "/" or "/./" in item + "/":
-            fields.problem("aliases", f"alias {_shown(item)} is not a site path: write it as the old "
+            fields.problem("aliases", f"alias {excerpt(item)} is not a site path: write it as the old "
                                       "address without the host, such as '/2024/05/old-slug/'")
             continue
         alias = item.strip()
@@ -382,7 +454,7 @@ def _corrections(value, zone, published: dt.datetime | None, fields: _Fields) ->
         fields.problem("corrections", "'corrections' must be a list of {date, text}")
         return ()
     found: list[Correction] = []
-    line = line_of_key(fields.meta_text, "corrections", 2) or 1
+    line = fields.line("corrections") or 1
     for number, item in enumerate(value, start=1):
         where = f"correction {number}"
         if not isinstance(item, dict) or set(item) - {"date", "text"}:
@@ -399,7 +471,7 @@ def _corrections(value, zone, published: dt.datetime | None, fields: _Fields) ->
         date, date_only = _date(item["date"], "corrections", zone, inner, required=True)
         if inner.problems or date is None:
             fields.problems.append(Problem(fields.path, line, f"{where} has an invalid date "
-                                                              f"{_shown(item['date'])}: use YYYY-MM-DD"))
+                                                              f"{excerpt(item['date'])}: use YYYY-MM-DD"))
             continue
         too_early = published is not None and (date.date() < published.date() if date_only else date < published)
         if too_early:
@@ -408,9 +480,3 @@ def _corrections(value, zone, published: dt.datetime | None, fields: _Fields) ->
             continue
         found.append(Correction(date=date, date_only=date_only, text=" ".join(text.split())))
     return tuple(sorted(found, key=lambda c: c.date))
-
-
-def _shown(value, limit: int = 60) -> str:
-    """A value for a message, never longer than ``limit`` characters."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -9,6 +9,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from builder.safetext import clean_body, plain_inline
 from builder.text import shorten, slugify
 from builder.urls import under_base
 
@@ -52,10 +53,15 @@ def _prefix_links(base_path: str):
 
 
 def render_markdown(text: str, allow_html: bool, base_path: str) -> tuple[str, str]:
-    """Render Markdown; return (html, plain text of the first paragraph)."""
+    """Render Markdown; return (html, plain text of the first paragraph).
+
+    Characters no page or feed can carry (control characters…) become U+FFFD in the
+    source first, so the HTML, the feeds, the search index and the summary agree
+    (see builder.safetext); markdown-it does the same for references such as ``&#1;``.
+    """
     md = markdown_renderer(allow_html, base_path)
     env: dict = {}
-    tokens = md.parse(text, env)
+    tokens = md.parse(clean_body(text), env)
     first = ""
     for index, token in enumerate(tokens):
         if token.type == "paragraph_open" and token.level == 0:
@@ -75,5 +81,9 @@ def _plain_text(inline) -> str:
 
 
 def summary_from(first_paragraph: str) -> str:
-    """The default summary: the first paragraph as plain text, cut at a word boundary."""
-    return shorten(first_paragraph, 240)
+    """The default summary: the first paragraph as plain text, cut at a word boundary.
+
+    Out of its paragraph the text lands in <meta>, feeds and listings, where a bidi
+    override from the body would reorder what follows: those are taken out.
+    """
+    return plain_inline(shorten(first_paragraph, 240))

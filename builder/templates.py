@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 
 from builder.model import Article
 from builder.problems import Problem
+from builder.safetext import has_right_to_left
 from builder.state import TemplateFacts
 from builder.text import month_name
 
@@ -144,6 +145,8 @@ def make_environment(template_dirs: tuple[Path, ...], compiled: Path | None = No
     env.filters["month_name"] = month_name
     env.filters["thousands"] = lambda n: f"{n:,}"
     env.filters["sort_date"] = sort_date
+    env.filters["dir_auto"] = dir_auto
+    env.filters["bdi"] = bdi
     env.filters["fragment"] = _fragments(env)
     return env
 
@@ -188,6 +191,19 @@ def date_text(value: dt.datetime, date_only: bool = False) -> str:
     return text if date_only else f"{text}, {value:%H:%M} {value.tzname()}"
 
 
+def dir_auto(text: str) -> Markup:
+    """' dir="auto"' for the tag that holds ``text`` when it has right-to-left letters:
+    ``<h1{{ article.title | dir_auto }}>``. The element is then isolated and takes the
+    text's own direction; text without them needs neither (nothing in it can reorder)."""
+    return Markup(' dir="auto"') if has_right_to_left(str(text)) else Markup("")
+
+
+def bdi(text: str) -> Markup:
+    """``text`` escaped, inside <bdi> when it has right-to-left letters: for a name
+    that shares an element with other text (a byline, a link with its label)."""
+    return Markup("<bdi>{}</bdi>").format(text) if has_right_to_left(str(text)) else escape(text)
+
+
 @lru_cache(maxsize=65536)
 def _dateline(date: dt.datetime, date_only: bool) -> Markup:
     # Markup.format goes through string.Formatter: slow on 170,000 calls per build.
@@ -202,7 +218,10 @@ def make_helpers(urls, profiles: dict | None = None) -> dict:
     def term_link(term, flag: bool = False) -> Markup:
         emoji = getattr(term, "flag", "") if flag else ""
         prefix = Markup('<span class="flag" aria-hidden="true">{}</span> ').format(emoji) if emoji else ""
-        return prefix + Markup('<a href="{}">{}</a>').format(urls.term(term), term.name)
+        link = prefix + Markup('<a href="{}">{}</a>').format(urls.term(term), term.name)
+        # A topic is free text, maybe right-to-left: isolated, it cannot reorder the
+        # commas and the other terms of the list it is in.
+        return Markup("<bdi>{}</bdi>").format(link) if has_right_to_left(term.name) else link
 
     @lru_cache(maxsize=None)
     def known_term_links(terms: tuple, flag: bool) -> Markup:
@@ -227,8 +246,8 @@ def make_helpers(urls, profiles: dict | None = None) -> dict:
     @lru_cache(maxsize=None)
     def bylines(authors: tuple) -> Markup:
         """'A, B and C', each linked to their author page."""
-        names = [Markup('<a href="{}" rel="author">{}</a>').format(urls.author(a), a.name) if a.slug
-                 else escape(a.name) for a in authors]
+        names = [Markup('<a href="{}" rel="author">{}</a>').format(urls.author(a), bdi(a.name)) if a.slug
+                 else bdi(a.name) for a in authors]
         if len(names) == 1:
             return names[0]
         return Markup(", ").join(names[:-1]) + Markup(" and ") + names[-1]

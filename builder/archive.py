@@ -15,7 +15,6 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from builder.countries import flag_emoji
 from builder.model import Article
 from builder.problems import Problem
 from builder.topics import Topic
@@ -41,10 +40,6 @@ class Term:
         return len(self.articles)
 
     @property
-    def flag(self) -> str:
-        return _flag(self.code)
-
-    @property
     def summary(self) -> "TermSummary":
         return TermSummary(self.kind, self.name, self.slug, self.code, len(self.articles))
 
@@ -63,13 +58,7 @@ class TermSummary:
     code: str
     count: int
 
-    @property
-    def flag(self) -> str:
-        return _flag(self.code)
 
-
-def _flag(code: str) -> str:
-    return flag_emoji(code) if code else ""
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ class ParseSettings:
     country_aliases: tuple[tuple[str, str], ...]
     topic_vocabulary: tuple[tuple[str, tuple[str, ...]], ...]
     authors: tuple[tuple[str, str], ...] = ()  # the [authors] registry: (slug, name); () when free text
+    origin: str = ""  # the site's scheme and host: links elsewhere are external
 
     @classmethod
     def from_config(cls, config) -> "ParseSettings":
@@ -48,7 +49,7 @@ class ParseSettings:
                    base_path=config.base_path,
                    country_aliases=tuple(sorted(config.country_aliases.items())),
                    topic_vocabulary=tuple(sorted((k, tuple(v)) for k, v in config.topic_vocabulary.items())),
-                   authors=tuple((a.slug, a.name) for a in config.authors))
+                   authors=tuple((a.slug, a.name) for a in config.authors), origin=config.origin)
 
     def fingerprint(self) -> str:
         """These settings and the code that applies them (see builder.fingerprints.code_fingerprint)."""
@@ -143,7 +144,7 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> Parsed:
         fields.problem("slug", f"slug is {len(slug)} characters long (at most {MAX_SLUG}): it names "
                                "the article's folder, and file systems refuse longer names")
 
-    body_html, first_paragraph = render_markdown(split.body, settings.allow_html, settings.base_path)
+    body_html, first_paragraph = render_markdown(split.body, settings.allow_html, settings.base_path, settings.origin)
     summary = meta.get("summary")
     if summary is None:
         summary = summary_from(first_paragraph)
@@ -179,7 +180,7 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> Parsed:
                       updated=updated, summary=summary, countries=countries, topics=topics,
                       related=related, source=source, authors=authors, image=image, draft=draft,
                       extra=extra, body_digest=digest, card=card, aliases=aliases, corrections=corrections,
-                      story=story)
+                      story=story, standfirst=meta.get("summary") is not None)
     return Parsed(article, body_html)
 
 

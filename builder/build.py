@@ -46,6 +46,7 @@ def build(options: BuildOptions, progress=None, cache: Cache | None = None, guar
         if own_cache:
             cache.close()
     result.timings = timer.timings
+    result.local = not config.origin
     result.notes += recovered + cache.notes
     cache.notes.clear()
     if own_cache:  # once per build command, not on each of serve's rebuilds

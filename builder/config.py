@@ -55,6 +55,14 @@ class FeedsConfig:
 
 
 @dataclass(frozen=True)
+class FooterConfig:
+    """``[footer]``: what every page's foot links to besides the feeds and indexes."""
+
+    links: dict = _doc("Pages the foot links to, title = URL: {\"About\" = \"/about/\", "
+                       "\"Corrections policy\" = \"/corrections-policy/\"}.", default_factory=dict)
+
+
+@dataclass(frozen=True)
 class FaviconConfig:
     """``[favicon]``: the site's icons (favicon, touch icon, web app manifest)."""
 
@@ -126,6 +134,7 @@ class SiteConfig:
     deploy: DeployConfig = _doc("Branch deploy settings.", default_factory=DeployConfig)
     aliases: AliasesConfig = _doc("Old addresses of articles.", default_factory=AliasesConfig)
     favicon: FaviconConfig = _doc("The site's icons.", default_factory=FaviconConfig)
+    footer: FooterConfig = _doc("What every page's foot links to.", default_factory=FooterConfig)
     authors: tuple[AuthorEntry, ...] = _doc("The registry of authors (empty: authors are free text).", default=())
     # Not from site.toml: where the site lives and which templates apply.
     root: Path = field(default=Path("."), metadata={"internal": True})
@@ -217,9 +226,10 @@ def _default(item: dataclasses.Field):
 
 
 # Fields set through a [table] of their own rather than a top-level key.
-TABLE_FIELDS = {"search", "feeds", "deploy", "aliases", "favicon", "authors", "country_aliases", "topic_vocabulary"}
+TABLE_FIELDS = {"search", "feeds", "deploy", "aliases", "favicon", "footer", "authors", "country_aliases",
+                "topic_vocabulary"}
 SECTIONS = {"search": SearchConfig, "feeds": FeedsConfig, "deploy": DeployConfig, "aliases": AliasesConfig,
-            "favicon": FaviconConfig}
+            "favicon": FaviconConfig, "footer": FooterConfig}
 # site.toml groups country aliases and topics in tables of their own.
 NESTED_KEYS = {("countries", "aliases"): "country_aliases", ("topics", "vocabulary"): "topic_vocabulary"}
 
@@ -407,6 +417,10 @@ def _check_semantics(config: SiteConfig, text: str, problems: list[Problem]) -> 
     for spelling, message in index.problems:
         line = _line(text, spelling, "countries.aliases") or _line(text, "aliases", "countries")
         problems.append(Problem(CONFIG_FILE, line, message))
+    for title, link in config.footer.links.items():
+        if not isinstance(link, str) or not link.startswith(("http://", "https://", "/")):
+            problems.append(Problem(CONFIG_FILE, _line(text, "links", "footer") or _line(text, title, "footer.links"),
+                                    f"'footer.links' {title!r} must be a URL (http://, https:// or a site path /…)"))
     for key in ("background", "foreground"):
         if not re.fullmatch(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})", getattr(config.favicon, key)):
             problems.append(Problem(CONFIG_FILE, _line(text, key, "favicon"),

@@ -27,18 +27,10 @@ class Country(Compact):
     code: str  # ISO 3166-1 alpha-2, e.g. 'RU'
     slug: str  # URL segment, e.g. 'russia'
 
-    @property
-    def flag(self) -> str:
-        return flag_emoji(self.code)
 
     @property
     def kind(self) -> str:
         return "country"
-
-
-def flag_emoji(code: str) -> str:
-    """The flag emoji (regional indicator symbols) for an ISO alpha-2 code."""
-    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in code)
 
 
 # Display names where ISO's short name is not the one readers know.

@@ -19,7 +19,7 @@ from builder import __version__
 from builder.build import BuildOptions, build
 from builder.config import load_config
 from builder.console import Console
-from builder.hosting import relative_urls_note
+from builder.hosting import local_build_note
 from builder.output import MARKER
 from builder.problems import BuildFailed, Problem
 
@@ -70,7 +70,7 @@ def deploy(site: Path, base_url: str | None = None, remote: str | None = None,
 
     console = console or Console()
     result = build(BuildOptions(site=config.root, base_url=base_url))  # BuildFailed: nothing is published
-    for note in [*result.notes, relative_urls_note(config)]:
+    for note in [*result.notes, local_build_note(config)]:
         if note:
             console.note(note)
     console.summary(result.summary())

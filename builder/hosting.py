@@ -36,17 +36,13 @@ def files_size(folder: Path, files: set[str]) -> int:
     return total
 
 
-def relative_urls_note(config: SiteConfig) -> str:
-    """For deploy: a base_url without scheme and host leaves feeds and sitemap without absolute URLs.
-
-    Not a build note: local builds with the default base_url '/' are normal.
-    """
+def local_build_note(config: SiteConfig) -> str:
+    """For a build summary: without a host in base_url, what must be absolute is left out."""
     if config.origin:
         return ""
-    return (f"base_url {config.base_url!r} has no scheme and host, so feeds, the sitemap and "
-            "canonical links carry root-relative URLs, which feed readers and search engines do "
-            "not accept; set base_url in site.toml (or pass --base-url) to the address the site is "
-            "published at, such as https://user.github.io/repo/")
+    return (f"base_url {config.base_url!r} has no scheme and host (a local build): canonical links, og:url "
+            "and robots.txt's Sitemap lines are left out, and feeds and sitemaps carry root-relative URLs; "
+            "set base_url (or --base-url) to the published address when you deploy")
 
 
 def size_note(size: int, limit: int = 0) -> str:

@@ -15,7 +15,7 @@ from builder.urls import under_base
 
 
 @lru_cache(maxsize=4)
-def markdown_renderer(allow_html: bool, base_path: str) -> MarkdownIt:
+def markdown_renderer(allow_html: bool, base_path: str, origin: str = "") -> MarkdownIt:
     """A configured renderer (built once per process and setting)."""
     # The 'commonmark' preset plus single rules: 'gfm-like' adds linkify,
     # which costs about 4x the time on a large archive (see the bench notes).
@@ -28,7 +28,49 @@ def markdown_renderer(allow_html: bool, base_path: str) -> MarkdownIt:
     md.core.ruler.push("demote_title_headings", _demote_h1)
     if base_path != "/":
         md.core.ruler.push("base_path_links", _prefix_links(base_path))
+    md.core.ruler.push("external_links", _mark_external(origin))
     return md
+
+
+EXTERNAL_HINT = '<span class="visually-hidden" data-pagefind-ignore> (external site)</span>'
+
+
+def _mark_external(origin: str):
+    """Links to other sites get rel="external noopener", the class ``external`` (the theme
+    marks them) and a hint for screen readers, kept out of the search index."""
+    from markdown_it.token import Token
+
+    def rule(state) -> None:
+        for token in state.tokens:
+            children = token.children
+            if not children:
+                continue
+            marked = []
+            for index, child in enumerate(children):
+                if child.type == "link_open" and is_external(child.attrGet("href"), origin):
+                    child.attrSet("rel", "external noopener")
+                    child.attrJoin("class", "external")
+                    marked.append(index)
+            for index in reversed(marked):
+                depth, close = 0, index
+                for close in range(index + 1, len(children)):
+                    kind = children[close].type
+                    depth += kind == "link_open"
+                    if kind == "link_close":
+                        if depth == 0:
+                            break
+                        depth -= 1
+                hint = Token("html_inline", "", 0)
+                hint.content = EXTERNAL_HINT
+                children.insert(close, hint)
+
+    return rule
+
+
+def is_external(url, origin: str = "") -> bool:
+    """A link to another site: http(s) and not under this site's own origin."""
+    return isinstance(url, str) and url.startswith(("http://", "https://")) and not (
+        origin and (url == origin or url.startswith(origin + "/")))
 
 
 def _demote_h1(state) -> None:
@@ -52,14 +94,14 @@ def _prefix_links(base_path: str):
     return rule
 
 
-def render_markdown(text: str, allow_html: bool, base_path: str) -> tuple[str, str]:
+def render_markdown(text: str, allow_html: bool, base_path: str, origin: str = "") -> tuple[str, str]:
     """Render Markdown; return (html, plain text of the first paragraph).
 
     Characters no page or feed can carry (control characters…) become U+FFFD in the
     source first, so the HTML, the feeds, the search index and the summary agree
     (see builder.safetext); markdown-it does the same for references such as ``&#1;``.
     """
-    md = markdown_renderer(allow_html, base_path)
+    md = markdown_renderer(allow_html, base_path, origin)
     env: dict = {}
     tokens = md.parse(clean_body(text), env)
     first = ""

@@ -94,6 +94,7 @@ class Article(Compact):
     card: str = ""  # hash of everything but the body (what listings show); see parse_article
     aliases: tuple[str, ...] = ()  # old site paths ('/2024/05/old-slug/') that redirect here
     story: Story | None = None  # the running story it is part of
+    standfirst: bool = False  # the front matter gave the summary: the article page shows it under the headline
     corrections: tuple[Correction, ...] = ()  # oldest first
 
     @property
@@ -121,7 +122,7 @@ class Article(Compact):
 # articles they list, in what order, and what they link to. An edit confined to these can
 # be patched into the pages that show the article (builder.incremental); any other field,
 # including every field added later, makes the build plan the whole site again.
-SHOWN_ONLY = frozenset({"title", "summary", "source", "body_digest", "card"})
+SHOWN_ONLY = frozenset({"title", "summary", "standfirst", "source", "body_digest", "card"})
 
 
 def planning_view(article: Article) -> Article:

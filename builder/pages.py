@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from builder.archive import Archive, Links, Month, StoryLine, StorySummary, TermSummary, YearSummary
+from builder.archive import Archive, Links, Month, MonthSummary, StoryLine, StorySummary, TermSummary, YearSummary
 from builder.model import Article, Correction
 from builder.problems import Problem
 from builder.state import Sections
@@ -162,9 +162,12 @@ class ArchiveIndex(Context):
 
 @dataclass(frozen=True)
 class YearContext(Context):
-    """One year's months."""
+    """A page of one year's articles, newest first (the template groups them by month)."""
 
     year: YearSummary
+    pagination: Pagination
+    previous: int | None  # the year before that has articles
+    next: int | None  # the year after that has articles
 
     @property
     def title(self) -> str:
@@ -176,6 +179,8 @@ class MonthContext(Context):
     """One month's articles."""
 
     month: Month
+    previous: MonthSummary | None  # the month before that has articles
+    next: MonthSummary | None  # the month after that has articles
 
     @property
     def title(self) -> str:
@@ -269,10 +274,20 @@ def plan_pages(archive: Archive, urls: Urls, page_size: int, search: bool, profi
             add("story", urls.story(story), "story.html", StoryContext(story))
     add("archive", urls.archive(), "archive.html",
         ArchiveIndex("Archive", tuple(y.summary for y in archive.years), len(archive.articles)))
-    for year in archive.years:
-        add("year", urls.year(year.year), "year.html", YearContext(year.summary))
+    years = archive.years  # newest first
+    months = [month for year in years for month in year.months]  # newest first
+    month_index = {(m.year, m.month): i for i, m in enumerate(months)}
+    for number, year in enumerate(years):
+        older = years[number + 1].year if number + 1 < len(years) else None
+        newer = years[number - 1].year if number else None
+        articles = tuple(a for month in year.months for a in month.articles)
+        for pagination in paginate(articles, page_size, urls.year(year.year)):
+            add("year", pagination.url, "year.html", YearContext(year.summary, pagination, older, newer))
         for month in year.months:
-            add("month", urls.month(month.year, month.month), "month.html", MonthContext(month))
+            at = month_index[(month.year, month.month)]
+            add("month", urls.month(month.year, month.month), "month.html", MonthContext(
+                month, months[at + 1].summary if at + 1 < len(months) else None,
+                months[at - 1].summary if at else None))
     if search:
         add("search", urls.search(), "search.html", Plain("Search"))
         add("opensearch", urls.opensearch(), "opensearch.xml", Plain("OpenSearch"))

@@ -54,6 +54,7 @@ class BuildResult:
     patched: bool = False  # only the pages an edit reaches were rebuilt (builder.patch)
     full_because: str = ""  # why a rebuild could not be patched (serve and -v say it)
     notes: list[str] = field(default_factory=list)
+    local: bool = False  # base_url has no host: what must be absolute was left out
     scheduled: int = 0  # articles dated after now, held back
     next_due: str = ""  # when the first of them is due (ISO 8601, UTC)
 
@@ -70,6 +71,8 @@ class BuildResult:
         if self.scheduled:
             text += (f"; {plural(self.scheduled, 'scheduled article')} held back, the next due "
                      f"{self.next_due.replace('+00:00', 'Z')}")
+        if self.local:
+            text += "; base_url has no host, so canonical links and robots.txt's Sitemap lines were left out"
         return text
 
 

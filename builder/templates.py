@@ -13,6 +13,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
+from builder.markdown import EXTERNAL_HINT, is_external
 from builder.model import Article
 from builder.problems import Problem
 from builder.safetext import has_right_to_left
@@ -215,9 +216,18 @@ def make_helpers(urls, profiles: dict | None = None) -> dict:
     dates recur on thousands of pages). Arguments are escaped by Markup.format."""
 
     @lru_cache(maxsize=None)
+    def flag_of(term) -> Markup:
+        """A country's SVG flag beside its name ('' for other terms). Decorative: the name next
+        to it is the accessible text, so the image has an empty alt and a screen reader says
+        the name once."""
+        code = getattr(term, "code", "")
+        if not code or getattr(term, "kind", "") != "country":
+            return Markup("")
+        return Markup('<img class="flag" src="{}" alt="" width="20" height="15">').format(urls.flag(code))
+
+    @lru_cache(maxsize=None)
     def term_link(term, flag: bool = False) -> Markup:
-        emoji = getattr(term, "flag", "") if flag else ""
-        prefix = Markup('<span class="flag" aria-hidden="true">{}</span> ').format(emoji) if emoji else ""
+        prefix = flag_of(term) if flag else Markup("")
         link = prefix + Markup('<a href="{}">{}</a>').format(urls.term(term), term.name)
         # A topic is free text, maybe right-to-left: isolated, it cannot reorder the
         # commas and the other terms of the list it is in.
@@ -252,8 +262,18 @@ def make_helpers(urls, profiles: dict | None = None) -> dict:
             return names[0]
         return Markup(", ").join(names[:-1]) + Markup(" and ") + names[-1]
 
+    def link_to(href: str, text: str) -> Markup:
+        """A link from front matter: under the base path when it is a site path; marked as
+        external (rel, class and a hint for screen readers) when it leads to another site."""
+        target = urls.link(href)
+        direction = dir_auto(text)
+        if is_external(target, urls.origin):
+            return Markup('<a href="{}" rel="external noopener" class="external"{}>{}{}</a>').format(
+                target, direction, text, Markup(EXTERNAL_HINT))
+        return Markup('<a href="{}"{}>{}</a>').format(target, direction, text)
+
     return {"term_link": term_link, "term_links": term_links, "dateline": dateline, "bylines": bylines,
-            "author_url": author_url}
+            "author_url": author_url, "flag": flag_of, "link_to": link_to}
 
 
 def check_templates(env: jinja2.Environment, template_dirs: tuple[Path, ...]) -> list[Problem]:

@@ -292,9 +292,12 @@ def test_a_path_only_base_url_keeps_urls_root_relative(make_site):
     site = make_site({"content/a.md": article("A", countries="[Japan]"), "site.toml": '[search]\nenabled = false\n'})
     result = run_cli("build", "--site", str(site), check=True)
     assert "note" not in result.stderr  # a local build with the default '/' is normal (deploy warns)
+    assert result.stdout.rstrip().endswith(
+        "; base_url has no host, so canonical links and robots.txt's Sitemap lines were left out")
     out = site / "output"
-    # Links stay root-relative rather than pointing at a made-up host.
-    assert head(out / "2025/06/a/index.html").link("canonical") == ["/2025/06/a/"]
+    # What must be absolute is left out rather than pointing at a made-up host or a relative URL.
+    assert head(out / "2025/06/a/index.html").link("canonical") == []
+    assert "Sitemap:" not in (out / "robots.txt").read_text()
     parsed = feedparser.parse((out / "feed.xml").read_bytes())
     assert not parsed.bozo and parsed.entries[0].id == "/2025/06/a/"
     assert "/2025/06/a/" in sitemap_entries(out / "sitemap.xml")

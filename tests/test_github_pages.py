@@ -255,7 +255,7 @@ def test_deploy_notes_a_base_url_without_host(repo_site):
     (site / "site.toml").write_text('title = "Deploy Test"\n[search]\nenabled = false\n')
     git(site, "commit", "--quiet", "-am", "Path-only base_url")
     result = run_cli("deploy", "--site", str(site), check=True)
-    assert "note: base_url '/' has no scheme and host" in result.stderr
+    assert "note: base_url '/' has no scheme and host (a local build)" in result.stderr
     assert "index.html" in published(remote)
     with_host = run_cli("deploy", "--site", str(site), "--base-url", "https://news.example.org/", check=True)
     assert "has no scheme and host" not in with_host.stderr

@@ -40,7 +40,7 @@ def everything_in(folder) -> str:
 def test_an_article_dated_after_now_is_in_no_page_feed_sitemap_index_or_count(site):
     result = run_cli("build", "--site", str(site), check=True)
     assert counts(result.stdout)["articles"] == 1
-    assert result.stdout.rstrip().endswith("; 2 scheduled articles held back, the next due 2026-12-24T09:00:00Z")
+    assert "; 2 scheduled articles held back, the next due 2026-12-24T09:00:00Z;" in result.stdout
     out = site / "output"
     text = everything_in(out)
     for held in ("Later talks", "later/", "The embargoed body", "Far future", "Energy", "Chile"):
@@ -78,7 +78,7 @@ def test_the_clock_alone_publishes_a_scheduled_article(site, monkeypatch, tmp_pa
     result = run_cli("build", "-v", "--site", str(site), check=True)
     assert "whole site rebuilt: a scheduled article is due (since 2026-12-24T09:00:00+00:00)" in result.stderr
     assert counts(result.stdout)["articles"] == 2
-    assert result.stdout.rstrip().endswith("; 1 scheduled article held back, the next due 2027-03-01T00:00:00Z")
+    assert "; 1 scheduled article held back, the next due 2027-03-01T00:00:00Z;" in result.stdout
     out = site / "output"
     assert "Later talks" in (out / "index.html").read_text() and (out / "topics/energy/index.html").is_file()
     assert 'href="/2026/12/later/"' in (out / "2026/11/a/index.html").read_text()

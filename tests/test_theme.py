@@ -343,7 +343,7 @@ def test_header_navigation_marks_the_current_section(sample_out):
     assert '<a href="/countries/" aria-current="page">Countries</a>' in countries
     japan = (sample_out / "countries" / "japan" / "index.html").read_text()
     assert '<a href="/countries/" aria-current="true">Countries</a>' in japan
-    assert '<span class="flag" aria-hidden="true">🇯🇵</span> Japan</h1>' in japan
+    assert '<img class="flag" src="/static/flags/jp.svg" alt="" width="20" height="15">Japan</h1>' in japan
     for name in ("Latest", "Countries", "Topics", "Archive", "Search"):
         assert f">{name}</a></li>" in japan
     assert 'role="search"' in japan and 'name="q"' in japan
@@ -351,11 +351,12 @@ def test_header_navigation_marks_the_current_section(sample_out):
 
 def test_article_links_countries_topics_and_reading_on(paged_out):
     html = (paged_out / "2025/02/story-1/index.html").read_text()
-    assert '<span class="flag" aria-hidden="true">🇯🇵</span> <a href="/countries/japan/">Japan</a>' in html
+    assert '<img class="flag" src="/static/flags/jp.svg" alt="" width="20" height="15"><a href="/countries/japan/">Japan</a>' in html
     assert '<a href="/topics/trade/">Trade</a>' in html
     assert ('By <a href="/authors/a-writer/" rel="author">A. Writer</a> and '
             '<a href="/authors/b-writer/" rel="author">B. Writer</a>') in html
-    assert '<a href="https://example.org/wire">Example Wire</a>' in html
+    assert ('<a href="https://example.org/wire" rel="external noopener" class="external">Example Wire'
+            '<span class="visually-hidden" data-pagefind-ignore> (external site)</span></a>') in html
     for block in ("Related", "Referenced by", "More on this story"):
         assert f"<h2>{block}</h2>" in html
 

@@ -383,3 +383,105 @@ def test_a_site_overrides_a_theme_template_and_the_css(make_site):
     css = (out / "static" / "style.css").read_bytes()
     assert css == b"body { color: rebeccapurple; }\n"
     assert f"style.css?v={hashlib.sha256(css).hexdigest()[:10]}" in home
+
+
+# -- a news archive's standard -------------------------------------------------------------------
+
+REGIONAL_INDICATORS = re.compile("[\U0001F1E6-\U0001F1FF]")
+
+
+def test_no_page_carries_a_regional_indicator_flag(sample_out, paged_out):
+    for folder in (sample_out, paged_out):
+        for path in folder.rglob("*"):
+            if path.suffix in (".html", ".xml", ".json", ".txt", ".webmanifest"):
+                assert not REGIONAL_INDICATORS.search(path.read_text(encoding="utf-8")), path
+    assert (sample_out / "static/flags/jp.svg").is_file() and (sample_out / "static/flags/us.svg").is_file()
+    assert len(list((sample_out / "static/flags").iterdir())) == 2  # the archive's countries only
+
+
+def test_icons_and_the_manifest_resolve_from_every_page(sample_out):
+    import json as json_module
+    from PIL import Image
+    home = (sample_out / "index.html").read_text()
+    for tag in ('<link rel="icon" href="/favicon.ico" sizes="48x48">',
+                '<link rel="icon" href="/favicon.svg" type="image/svg+xml">',
+                '<link rel="apple-touch-icon" href="/apple-touch-icon.png">',
+                '<link rel="manifest" href="/manifest.webmanifest">'):
+        assert tag in home
+    with Image.open(sample_out / "favicon.ico") as ico:
+        assert ico.format == "ICO" and (48, 48) in ico.info["sizes"]
+    with Image.open(sample_out / "apple-touch-icon.png") as touch:
+        assert touch.size == (180, 180)
+    manifest = json_module.loads((sample_out / "manifest.webmanifest").read_text())
+    assert manifest["name"] == "Curated News Archive" and manifest["start_url"] == "/"
+    for icon in manifest["icons"]:
+        with Image.open(sample_out / icon["src"].lstrip("/")) as image:
+            assert "x".join(map(str, image.size)) == icon["sizes"]
+    assert "<svg" in (sample_out / "favicon.svg").read_text() and ">CN<" in (sample_out / "favicon.svg").read_text()
+
+
+def test_a_site_picture_makes_the_icons(make_site):
+    from PIL import Image
+    site = make_site({"content/a.md": article("A"), "site.toml": '[favicon]\nimage = "logo.png"\n'})
+    Image.new("RGB", (300, 200), "#123456").save(site / "logo.png")
+    run_cli("build", "--no-search", "--site", str(site), check=True)
+    out = site / "output"
+    assert not (out / "favicon.svg").exists() and 'type="image/svg+xml"' not in (out / "index.html").read_text()
+    with Image.open(out / "icon-192.png") as icon:
+        assert icon.size == (192, 192) and icon.getpixel((96, 96))[:3] == (0x12, 0x34, 0x56)
+
+
+def test_the_article_shows_its_standfirst_and_marks_external_links(paged_out, make_site):
+    site = make_site({"content/a.md": article("A", summary="The standfirst, given.", related='[{title: Elsewhere, url: "https://example.org/x"}]'),
+                      "content/b.md": article("B", "2025-06-14", body="A body whose first paragraph is the summary.")})
+    run_cli("build", "--no-search", "--site", str(site), check=True)
+    a = (site / "output/2025/06/a/index.html").read_text()
+    assert '<p class="standfirst" data-pagefind-ignore>The standfirst, given.</p>' in a
+    assert ('<a href="https://example.org/x" rel="external noopener" class="external">Elsewhere'
+            '<span class="visually-hidden" data-pagefind-ignore> (external site)</span></a>') in a
+    assert 'class="standfirst"' not in (site / "output/2025/06/b/index.html").read_text()
+
+
+def test_year_pages_list_their_articles_by_month_and_link_the_periods_around(make_site):
+    site = make_site({"site.toml": "page_size = 2\n",
+                      **{f"content/{y}-{m}.md": article(f"Story {y}-{m}", f"{y}-{m:02d}-10") for y in (2024, 2025)
+                         for m in (1, 3, 7)}})
+    run_cli("build", "--no-search", "--site", str(site), check=True)
+    out = site / "output"
+    year = (out / "2025/index.html").read_text()
+    assert year.index("July 2025</a></h2>") < year.index("Story 2025-7") < year.index("March 2025</a></h2>")
+    assert (out / "2025/page/2/index.html").is_file()
+    assert '<a class="period-older" href="/2024/"><span class="article-nav-label">Earlier</span> 2024</a>' in year
+    assert "period-newer" not in year
+    march = (out / "2025/03/index.html").read_text()
+    assert '<a class="period-older" href="/2025/01/"><span class="article-nav-label">Earlier</span> January 2025</a>' in march
+    assert '<a class="period-newer" href="/2025/07/"><span class="article-nav-label">Later</span> July 2025</a>' in march
+    january = (out / "2025/01/index.html").read_text()
+    assert 'href="/2024/07/"' in january  # across the turn of the year
+
+
+def test_the_footer_links_feeds_indexes_search_and_the_sites_own_pages(make_site):
+    site = make_site({"content/a.md": article("A"), "site.toml":
+                      '[footer.links]\n"About" = "/about/"\n"Corrections policy" = "https://example.org/policy"\n'})
+    run_cli("build", "--site", str(site), check=True)
+    footer = (site / "output/index.html").read_text().split('<footer class="site-footer">')[1]
+    for link in ('<a href="/countries/">Countries</a>', '<a href="/topics/">Topics</a>', '<a href="/archive/">Archive</a>',
+                 '<a href="/search/">Search</a>', '<a href="/about/">About</a>',
+                 '<a href="https://example.org/policy">Corrections policy</a>', '<a href="/feed.xml">Atom feed</a>'):
+        assert link in footer, link
+
+
+@pytest.mark.parametrize("width, columns", [(1280, 3), (800, 2)])
+def test_no_card_is_left_alone_in_the_last_row_of_a_listing(browser, paged_origin, width, columns):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    try:
+        for path in ("/", "/page/2/", "/countries/kenya/", "/topics/trade/page/2/"):
+            page.goto(paged_origin + path)
+            gap = page.evaluate("""() => {
+                const list = document.querySelector('.story-list');
+                const last = list.lastElementChild.getBoundingClientRect();
+                return (list.getBoundingClientRect().right - last.right) / list.getBoundingClientRect().width;
+            }""")
+            assert gap < 0.02, (path, gap)  # the last story ends at the list's right edge: its row is full
+    finally:
+        page.close()

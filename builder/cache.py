@@ -141,17 +141,21 @@ class Store:
 
     # Articles and pages ---------------------------------------------------
 
+    # A row's record holds the article and its sha; the file's size and mtime are columns of
+    # their own, so that a checkout with new file times is taken in by updating them alone.
+
     def all_articles(self) -> dict[str, ArticleRecord]:
         loads = pickle.loads
-        return {path: ArticleRecord(*loads(record)) for path, record in
-                self.connection.execute("SELECT path, record FROM articles")}
+        return {path: ArticleRecord((size, mtime), sha, loads(record)) for path, size, mtime, sha, record in
+                self.connection.execute("SELECT path, size, mtime, sha, record FROM articles")}
 
     def articles_by_slug(self, slugs: list[str], drafts: bool) -> dict[str, ArticleRecord]:
         """The articles with these slugs (drafts only when ``drafts``: a draft left out
         of the site may share its slug with a published article)."""
         found = {}
-        for slug, record in self._rows_where_in("slug, record", "articles", "slug", slugs):
-            record = ArticleRecord(*pickle.loads(record))
+        for slug, size, mtime, sha, record in self._rows_where_in("slug, size, mtime, sha, record", "articles",
+                                                                  "slug", slugs):
+            record = ArticleRecord((size, mtime), sha, pickle.loads(record))
             if drafts or not record.article.draft:
                 found[slug] = record
         return found
@@ -162,8 +166,15 @@ class Store:
                 self.connection.execute("SELECT path, size, mtime, sha FROM articles")}
 
     def articles_at(self, paths: list[str]) -> dict[str, ArticleRecord]:
-        return {path: ArticleRecord(*pickle.loads(record))
-                for path, record in self._rows_where_in("path, record", "articles", "path", paths)}
+        return {path: ArticleRecord((size, mtime), sha, pickle.loads(record)) for path, size, mtime, sha, record
+                in self._rows_where_in("path, size, mtime, sha, record", "articles", "path", paths)}
+
+    def restat(self, stats: list[tuple[str, tuple[int, int]]]) -> None:
+        """New size and mtime for files whose bytes are those the cache parsed (a fresh checkout)."""
+        with self.connection:
+            self.connection.execute("BEGIN")
+            self.connection.executemany("UPDATE articles SET size = ?, mtime = ? WHERE path = ?",
+                                        [(stat[0], stat[1], path) for path, stat in stats])
 
     def pages_with(self, slugs: list[str]) -> list[tuple[str, bool, tuple[str, ...], str]]:
         """(output, full, keys, fingerprint) of every page whose keys hold one of ``slugs``."""
@@ -201,7 +212,7 @@ class Store:
             self.connection.executemany(
                 "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?)",
                 [(path, record.article.slug, record.stat[0], record.stat[1], record.sha,
-                  dumps((record.stat, record.sha, record.article), protocol=pickle.HIGHEST_PROTOCOL))
+                  dumps(record.article, protocol=pickle.HIGHEST_PROTOCOL))
                  for path, record in articles])
             self.connection.executemany("DELETE FROM pages WHERE output = ?", [(o,) for o in gone_pages])
             self.connection.executemany(

@@ -98,6 +98,7 @@ class Work:
     reason: str = ""  # why the whole pipeline runs
     edits: tuple[Edit, ...] = ()  # for a patch
     reached: tuple[tuple[str, str], ...] = ()  # for a patch: (output, stored fingerprint) of each page to redo
+    touched: tuple[tuple[str, tuple[int, int]], ...] = ()  # files with new times and the same bytes: (path, stat)
 
 
 def everything(reason: str) -> Work:
@@ -128,9 +129,16 @@ def decide(state: BuildState | None, inputs: Inputs, cache: Cache, config: SiteC
     paths = {source.path for source in inputs.sources}
     if len(known) != len(paths) or not paths <= known.keys():
         return everything("articles were added or removed")
-    changed = [s for s in inputs.sources if known[s.path][0] != s.stat]
-    if len(changed) > MAX_CHANGED_FILES:
-        return everything("many files changed")
+    # A file with a new size or time may hold the bytes the cache parsed (a fresh checkout,
+    # a cache restored by CI): its hash tells, and only the others are edits.
+    if any(source.problem for source in inputs.sources):
+        return everything("a file has problems")  # never opened here (it may be a named pipe)
+    moved = [s for s in inputs.sources if known[s.path][0] != s.stat]
+    changed, touched = [], []
+    for source in moved:
+        (touched if file_sha(source) == known[source.path][1] else changed).append(source)
+        if len(changed) > MAX_CHANGED_FILES:
+            return everything("many files changed")
     before = store.articles_at([s.path for s in changed])
     settings = ParseSettings.from_config(config)
     edits = []
@@ -150,7 +158,17 @@ def decide(state: BuildState | None, inputs: Inputs, cache: Cache, config: SiteC
         edits.append(Edit(source, sha, old, parsed.article, parsed.body))
     if search and options.index_search and any(e.article is not e.before.article for e in edits):
         return everything("the search index is rebuilt")
-    return _reached(edits, store, options.drafts)
+    work = _reached(edits, store, options.drafts)
+    return dataclasses.replace(work, touched=tuple((s.path, s.stat) for s in touched)) if work.kind == PATCH else work
+
+
+def file_sha(source: SourceFile) -> str:
+    """The sha256 of a source file's bytes ('' when it cannot be read: the parse says why)."""
+    try:
+        with open(source.absolute, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return ""
 
 
 def planning_difference(before: Article, after: Article) -> str:

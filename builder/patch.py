@@ -93,6 +93,8 @@ def patch(work: Work, inputs: Inputs, config: SiteConfig, cache: Cache, output: 
         with timer.step("save"):
             if new_bodies.bodies:
                 store.add(new_bodies.bodies.items())
+            if work.touched:
+                store.restat(list(work.touched))
             indexed = {page.output for page in todo if page.indexed}.intersection(written)
             folders = touched(output, inputs.folders, written) if written else inputs.folders
             new_state = _replace_state(state, inputs, written, folders, "" if indexed else state.search_index)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from builder.topics import Topic
 
-FORMAT = 7  # of the state file and the database rows; a cache in another format is discarded
+FORMAT = 8  # of the state file and the database rows; a cache in another format is discarded
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,8 @@ def make_parser() -> argparse.ArgumentParser:
                               help="ignore and leave alone the cache (a cold build)")
     build_parser.add_argument("--jobs", type=int, default=0, metavar="N",
                               help="worker processes (default: one per core)")
+    build_parser.add_argument("--strict", action="store_true",
+                              help="fail (exit code 1) when the output is over a limit of [hosting] target")
 
     serve_parser = command("serve", with_site, "build, preview on 127.0.0.1, rebuild on changes",
                            "Build the site, serve it on 127.0.0.1 and rebuild and reload the browser on "
@@ -200,12 +202,26 @@ def _build(args, console: Console) -> int:
         result = build(options, progress=progress)
     finally:
         progress.close()
+    over = _over_limits(args, result) if args.strict else []
     for note in result.notes:
-        console.note(note)
+        if not any(note.startswith(excess.message) for excess in over):
+            console.note(note)
     if result.full_because:
         console.detail(f"whole site rebuilt: {result.full_because}")
     console.summary(result.summary())
+    if over:
+        for excess in over:
+            console.problem(f"{result.output}: {excess.message}")
+        console.error(f"the output is over {plural(len(over), 'limit')} of its host (--strict); it was written "
+                      "to the output folder, but do not publish it")
+        return EXIT_PROBLEMS
     return EXIT_OK
+
+
+def _over_limits(args, result) -> list:
+    from builder.config import load_config
+    from builder.hosting import over_limits
+    return over_limits(load_config(args.site, args.base_url), result.output)
 
 
 def _check(args, console: Console) -> int:

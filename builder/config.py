@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from builder.countries import country_index
+from builder.hosting import DEFAULT_TARGET, TARGETS
 from builder.problems import Problem, UsageError, line_of_key, raise_if_any
 
 CONFIG_FILE = "site.toml"
@@ -64,6 +65,14 @@ class DeployConfig:
 
 
 @dataclass(frozen=True)
+class HostingConfig:
+    """``[hosting]``: the host whose limits the build checks the output against."""
+
+    target: str = _doc("Host whose limits the build checks the output against: github-pages, "
+                       "cloudflare-pages, cloudflare-pages-paid, netlify or s3.", default=DEFAULT_TARGET)
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """Everything ``site.toml`` says, validated, plus the folders it applies to."""
 
@@ -87,6 +96,7 @@ class SiteConfig:
     search: SearchConfig = _doc("Search settings.", default_factory=SearchConfig)
     feeds: FeedsConfig = _doc("Feed settings.", default_factory=FeedsConfig)
     deploy: DeployConfig = _doc("Branch deploy settings.", default_factory=DeployConfig)
+    hosting: HostingConfig = _doc("Host limits settings.", default_factory=HostingConfig)
     # Not from site.toml: where the site lives and which templates apply.
     root: Path = field(default=Path("."), metadata={"internal": True})
 
@@ -140,6 +150,7 @@ class SiteConfig:
         values.pop("root")
         values.pop("output")
         values.pop("cache")
+        values.pop("hosting")  # where the site is published does not change a byte of it
         text = json.dumps(values, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -174,8 +185,8 @@ def _default(item: dataclasses.Field):
 
 
 # Fields set through a [table] of their own rather than a top-level key.
-TABLE_FIELDS = {"search", "feeds", "deploy", "country_aliases", "topic_vocabulary"}
-SECTIONS = {"search": SearchConfig, "feeds": FeedsConfig, "deploy": DeployConfig}
+TABLE_FIELDS = {"search", "feeds", "deploy", "hosting", "country_aliases", "topic_vocabulary"}
+SECTIONS = {"search": SearchConfig, "feeds": FeedsConfig, "deploy": DeployConfig, "hosting": HostingConfig}
 # site.toml groups country aliases and topics in tables of their own.
 NESTED_KEYS = {("countries", "aliases"): "country_aliases", ("topics", "vocabulary"): "topic_vocabulary"}
 
@@ -326,6 +337,12 @@ def _check_semantics(config: SiteConfig, text: str, problems: list[Problem]) -> 
     if parts.scheme not in ("", "http", "https") or (parts.scheme and not parts.netloc):
         problems.append(Problem(CONFIG_FILE, line_of_key(text, "base_url"),
                                 f"'base_url' must be an http(s) URL or a path, not {config.base_url!r}"))
+    if config.hosting.target not in TARGETS:
+        close = difflib.get_close_matches(config.hosting.target, TARGETS, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        problems.append(Problem(CONFIG_FILE, _line(text, "target", "hosting"),
+                                f"'hosting.target' must be one of {', '.join(TARGETS)}, not "
+                                f"{config.hosting.target!r}{hint}"))
 
 
 TABLE_HEADER = re.compile(r"^\[\[?\s*([A-Za-z0-9_.\- ]+?)\s*\]\]?\s*(#.*)?$")

@@ -1,0 +1,174 @@
+"""Host limits: one table (builder.hosting, shown with its sources in docs/deploy.md), the
+output measured against ``[hosting] target`` by build (a warning, or a failure with
+``--strict``) and by report with the same numbers; one content-type table for the preview
+server and the object-storage deploy."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from builder import hosting
+from builder.hosting import Host, Limit, Measure, check_limits, content_type, host_table, measure
+from conftest import REPO, article, counts, messages, run_cli, write_files
+
+MIB = 1024 ** 2
+
+
+def docs_limit_rows() -> dict[str, list[str]]:
+    """target -> the cells of its row in docs/deploy.md's table of host limits."""
+    text = (REPO / "docs/deploy.md").read_text(encoding="utf-8")
+    section = text.split("\n## Host limits\n", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        match = re.match(r"^\| `([a-z0-9-]+)` \|(.*)\|$", line)
+        if match:
+            rows[match[1]] = [cell.strip() for cell in match[2].split("|")]
+    return rows
+
+
+def test_the_table_of_limits_in_the_docs_is_the_one_in_the_code():
+    rows = docs_limit_rows()
+    assert list(rows) == list(host_table()) == list(hosting.TARGETS)
+    for target, host in host_table().items():
+        name, total, files, folder, largest, sources = rows[target]
+        assert name == host.name, target
+        shown = [limit.shown if limit else "no limit"
+                 for limit in (host.total_bytes, host.files, host.folder_entries, host.file_bytes)]
+        assert [total, files, folder, largest] == shown, target
+        for source in host.sources:
+            assert f"]({source})" in sources, (target, source)
+
+
+def test_every_target_the_config_accepts_has_limits_and_the_default_is_github_pages():
+    from builder.config import HostingConfig
+    assert HostingConfig().target == "github-pages" and set(hosting.TARGETS) == set(host_table())
+    assert host_table()["github-pages"].total_bytes.amount == 1024 ** 3
+    assert host_table()["cloudflare-pages"].files.amount == 20_000
+    assert host_table()["cloudflare-pages-paid"].files.amount == 100_000
+    assert host_table()["netlify"].folder_entries.amount == 54_000
+
+
+def test_measure_counts_bytes_files_the_fullest_folder_and_the_largest_file(tmp_path):
+    out = write_files(tmp_path / "out", {
+        "index.html": "x" * 10, "a/b/one.html": "y" * 300, "a/b/two.html": "z" * 20, "a/b/c/three.txt": "w",
+        "a/four.txt": "v" * 5, "a/five.txt": "", "a/six.txt": "u"})
+    found = measure(out)
+    assert found == Measure(total_bytes=10 + 300 + 20 + 1 + 5 + 0 + 1, files=7, fullest_folder="a/",
+                            folder_entries=4,  # b/ and three files; b/ holds c/ and two files: 3
+                            largest_file="a/b/one.html", largest_bytes=300)
+    listed = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert measure(out, listed) == found  # from the build's own file list: the same numbers
+
+
+def host_with(**limits) -> Host:
+    values = dict(total_bytes=None, files=None, folder_entries=None, file_bytes=None)
+    values.update(limits)
+    return Host("test", "Test Host", "Test Host's", sources=(), **values)
+
+
+def test_each_limit_names_what_is_over_and_by_how_much():
+    found = Measure(total_bytes=12 * MIB, files=23_456, fullest_folder="2025/06/", folder_entries=60_000,
+                    largest_file="images/big.jpg", largest_bytes=30 * MIB)
+    host = host_with(total_bytes=Limit(10 * MIB, "10 MiB"), files=Limit(20_000, "20,000"),
+                     folder_entries=Limit(54_000, "54,000"), file_bytes=Limit(25 * MIB, "25 MiB"))
+    messages_ = {excess.what: excess.message for excess in check_limits(host, found)}
+    assert messages_ == {
+        "total_bytes": "the site is 12 MB, over Test Host's 10 MiB limit for a published site by 2.0 MiB (120% of it)",
+        "files": "the site has 23,456 files, over Test Host's limit of 20,000 files a site by 3,456 (117% of it)",
+        "folder_entries": "the folder 2025/06/ holds 60,000 files and folders, over Test Host's limit of 54,000 "
+                          "files in one folder by 6,000 (111% of it)",
+        "file_bytes": "images/big.jpg is 30.0 MiB, over Test Host's limit of 25 MiB a file by 5.0 MiB (120% of it)"}
+    assert all(excess.over for excess in check_limits(host, found))
+
+
+def test_close_to_a_limit_is_a_warning_and_below_80_percent_is_nothing():
+    host = host_with(files=Limit(1000, "1,000"))
+    close = check_limits(host, Measure(0, 850, "", 0, "", 0))
+    assert [(e.over, e.message) for e in close] == [
+        (False, "the site has 850 files, close to Test Host's limit of 1,000 files a site (85% of it)")]
+    assert check_limits(host, Measure(0, 799, "", 0, "", 0)) == []
+    assert check_limits(host, Measure(0, 1000, "", 0, "", 0))[0].over is False  # at the limit is allowed
+    assert check_limits(host_with(), Measure(10 ** 12, 10 ** 7, "", 10 ** 7, "x", 10 ** 12)) == []
+
+
+@pytest.fixture
+def big_file_site(make_site):
+    """A site whose one static file is 26 MiB: over Cloudflare Pages' 25 MiB a file."""
+    site = make_site({"content/a.md": article("A"),
+                      "site.toml": '[search]\nenabled = false\n[hosting]\ntarget = "cloudflare-pages"\n'})
+    (site / "static").mkdir()
+    with open(site / "static/video.mp4", "wb") as handle:
+        handle.truncate(26 * MIB)
+    return site
+
+
+CLOUDFLARE_NOTE = ("video.mp4 is 26.0 MiB, over Cloudflare Pages' free-plan limit of 25 MiB a file by 1.0 MiB "
+                   "(104% of it)")
+
+
+def test_the_build_warns_naming_what_is_over_and_strict_fails(big_file_site):
+    warned = run_cli("build", "--site", str(big_file_site))
+    assert warned.returncode == 0
+    assert f"note: {CLOUDFLARE_NOTE}; see docs/deploy.md" in warned.stderr
+    strict = run_cli("build", "--site", str(big_file_site), "--strict")
+    assert strict.returncode == 1
+    lines = messages(strict.stderr)
+    assert lines[0] == f"{big_file_site / 'output'}: {CLOUDFLARE_NOTE}"
+    assert lines[1].startswith("error: the output is over 1 limit of its host (--strict)")
+    assert not any(line.startswith("note: video.mp4") for line in lines)  # said once, as the failure
+    counts(strict.stdout)  # the build itself ran and says what it did
+
+
+def test_the_same_site_for_another_host_is_within_its_limits(big_file_site):
+    run_cli("build", "--site", str(big_file_site), check=True)
+    toml = big_file_site / "site.toml"
+    toml.write_text(toml.read_text().replace('"cloudflare-pages"', '"github-pages"'))
+    result = run_cli("build", "--site", str(big_file_site), "--strict")
+    assert result.returncode == 0 and "video.mp4" not in result.stderr
+    assert counts(result.stdout)["rendered"] == 0  # [hosting] shapes no byte of the site: nothing rebuilt
+    toml.write_text(toml.read_text().replace('"github-pages"', '"s3"'))
+    assert counts(run_cli("build", "--site", str(big_file_site), check=True).stdout)["rendered"] == 0
+
+
+def test_report_shows_the_numbers_the_build_checks(big_file_site):
+    build = run_cli("build", "--site", str(big_file_site), check=True)
+    output = json.loads(run_cli("report", "--site", str(big_file_site), "--json", check=True).stdout)["output"]
+    found = measure(big_file_site / "output")
+    assert output["limits"] == {"target": "cloudflare-pages", "host": "Cloudflare Pages, free plan", "total_bytes": 0,
+                                "files": 20_000, "folder_entries": 0, "file_bytes": 25 * MIB}
+    assert (output["total_bytes"], output["files"], output["folder_entries"]) == (
+        found.total_bytes, found.files, found.folder_entries)
+    assert output["largest_file"] == {"path": "video.mp4", "bytes": 26 * MIB}
+    assert output["over_or_close"] == [CLOUDFLARE_NOTE] and CLOUDFLARE_NOTE in build.stderr
+    text = run_cli("report", "--site", str(big_file_site), check=True).stdout
+    assert 'Against [hosting] target "cloudflare-pages" (Cloudflare Pages, free plan):' in text
+    assert re.search(r"  files +[\d,]+  0\.\d\d% of 20,000\n", text)
+    assert re.search(r"  largest file +26\.0 MB  104\.00% of 25 MiB  OVER THE LIMIT  \(video\.mp4\)\n", text)
+    assert f"  warning: {CLOUDFLARE_NOTE}\n" in text
+
+
+def test_an_unknown_target_is_refused_with_its_line(make_site):
+    site = make_site({"content/a.md": article("A"), "site.toml": 'title = "T"\n[hosting]\ntarget = "netlfy"\n'})
+    result = run_cli("build", "--site", str(site))
+    assert result.returncode == 1
+    assert ("site.toml:3: 'hosting.target' must be one of github-pages, cloudflare-pages, cloudflare-pages-paid, "
+            "netlify, s3, not 'netlfy' (did you mean 'netlify'?)") in result.stderr
+
+
+def test_content_types_are_one_table_for_the_preview_server_and_the_deploy():
+    from builder import serve
+    assert serve.content_type is content_type
+    assert content_type("pagefind/wasm.en.pagefind") == "application/octet-stream"
+    assert content_type("x/module.wasm") == "application/wasm"
+    for suffix in ("pf_meta", "pf_index", "pf_fragment", "pf_filter"):
+        assert content_type(f"pagefind/index/en_abc1234.{suffix}") == "application/octet-stream"
+    assert content_type("a/index.html") == "text/html; charset=utf-8"
+    assert content_type("robots.txt") == "text/plain; charset=utf-8"
+    assert content_type("feed.xml") == "application/xml" and content_type("feed.json") == "application/json"
+    assert content_type("static/style.css") == "text/css" and content_type("pagefind/pagefind.js") == "text/javascript"
+    assert content_type("logo.PNG") == "image/png" and content_type("photo.jpeg") == "image/jpeg"
+    assert content_type("clip.mp4") == "video/mp4"  # Python's own table, never the machine's
+    assert content_type("data.unknown-kind") == "application/octet-stream"

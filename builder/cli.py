@@ -122,12 +122,19 @@ def make_parser() -> argparse.ArgumentParser:
                         help="built output folder to measure (default: site.toml's output)")
     report.add_argument("--json", action="store_true", help="print JSON for scripts")
 
-    deploy = command("deploy", site_only, "build and publish the site to a branch (gh-pages)",
-                     "Build the site and publish it as one new commit on a branch (gh-pages), pushed to "
-                     "a remote.", "builder.deploy")
+    deploy = command("deploy", site_only, "build and publish the site to a branch (gh-pages) or a bucket",
+                     "Build the site and publish it: as one new commit on a branch (gh-pages), pushed to "
+                     "a remote, or with --to s3://BUCKET[/PREFIX] to object storage, uploading only what "
+                     "changed.", "builder.deploy")
     deploy.add_argument("--base-url", metavar="URL", help="override site.toml's base_url")
     deploy.add_argument("--remote", help="git remote name or URL (default: [deploy] remote)")
     deploy.add_argument("--branch", help="branch to publish to (default: [deploy] branch)")
+    deploy.add_argument("--to", metavar="s3://BUCKET[/PREFIX]",
+                        help="publish to an S3 bucket (Amazon S3, R2, GCS, MinIO…) instead of a branch")
+    deploy.add_argument("--endpoint-url", metavar="URL",
+                        help="with --to: the S3 API endpoint (default: [s3] endpoint_url, else Amazon S3's)")
+    deploy.add_argument("--dry-run", action="store_true",
+                        help="with --to: print what would be uploaded and deleted; change nothing in the bucket")
     return parser
 
 

@@ -73,6 +73,19 @@ class HostingConfig:
 
 
 @dataclass(frozen=True)
+class S3Config:
+    """``[s3]``: ``python -m builder deploy --to s3://BUCKET[/PREFIX]``."""
+
+    endpoint_url: str = _doc("S3 API endpoint for deploy --to s3://… (R2, Google Cloud Storage, MinIO, "
+                             "SeaweedFS); empty: Amazon S3's. --endpoint-url overrides it.", default="")
+    cache_control: str = _doc("Cache-Control of pages, feeds, sitemaps, the search index's entry and every "
+                              "other file that is not versioned (empty: none).", default="public, max-age=300")
+    cache_control_versioned: str = _doc(
+        "Cache-Control of versioned files: the theme's assets (linked with ?v=) and Pagefind's "
+        "hashed index files (empty: none).", default="public, max-age=31536000, immutable")
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """Everything ``site.toml`` says, validated, plus the folders it applies to."""
 
@@ -97,6 +110,7 @@ class SiteConfig:
     feeds: FeedsConfig = _doc("Feed settings.", default_factory=FeedsConfig)
     deploy: DeployConfig = _doc("Branch deploy settings.", default_factory=DeployConfig)
     hosting: HostingConfig = _doc("Host limits settings.", default_factory=HostingConfig)
+    s3: S3Config = _doc("Object-storage deploy settings.", default_factory=S3Config)
     # Not from site.toml: where the site lives and which templates apply.
     root: Path = field(default=Path("."), metadata={"internal": True})
 
@@ -151,6 +165,7 @@ class SiteConfig:
         values.pop("output")
         values.pop("cache")
         values.pop("hosting")  # where the site is published does not change a byte of it
+        values.pop("s3")
         text = json.dumps(values, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -185,8 +200,9 @@ def _default(item: dataclasses.Field):
 
 
 # Fields set through a [table] of their own rather than a top-level key.
-TABLE_FIELDS = {"search", "feeds", "deploy", "hosting", "country_aliases", "topic_vocabulary"}
-SECTIONS = {"search": SearchConfig, "feeds": FeedsConfig, "deploy": DeployConfig, "hosting": HostingConfig}
+TABLE_FIELDS = {"search", "feeds", "deploy", "hosting", "s3", "country_aliases", "topic_vocabulary"}
+SECTIONS = {"search": SearchConfig, "feeds": FeedsConfig, "deploy": DeployConfig, "hosting": HostingConfig,
+            "s3": S3Config}
 # site.toml groups country aliases and topics in tables of their own.
 NESTED_KEYS = {("countries", "aliases"): "country_aliases", ("topics", "vocabulary"): "topic_vocabulary"}
 
@@ -343,6 +359,11 @@ def _check_semantics(config: SiteConfig, text: str, problems: list[Problem]) -> 
         problems.append(Problem(CONFIG_FILE, _line(text, "target", "hosting"),
                                 f"'hosting.target' must be one of {', '.join(TARGETS)}, not "
                                 f"{config.hosting.target!r}{hint}"))
+    endpoint = urlsplit(config.s3.endpoint_url)
+    if config.s3.endpoint_url and (endpoint.scheme not in ("http", "https") or not endpoint.netloc):
+        problems.append(Problem(CONFIG_FILE, _line(text, "endpoint_url", "s3"),
+                                f"'s3.endpoint_url' must be an http(s) URL such as "
+                                f"'https://ACCOUNT.r2.cloudflarestorage.com', not {config.s3.endpoint_url!r}"))
 
 
 TABLE_HEADER = re.compile(r"^\[\[?\s*([A-Za-z0-9_.\- ]+?)\s*\]\]?\s*(#.*)?$")

@@ -158,6 +158,17 @@ def test_an_unknown_target_is_refused_with_its_line(make_site):
             "netlify, s3, not 'netlfy' (did you mean 'netlify'?)") in result.stderr
 
 
+def test_wrong_s3_settings_are_refused_with_their_lines(make_site):
+    site = make_site({"content/a.md": article("A"), "site.toml": '[s3]\ncache_control = 300\n'})
+    result = run_cli("check", "--site", str(site))
+    assert result.returncode == 1 and "site.toml:2: 's3.cache_control' must be a string, not int 300" in result.stderr
+    (site / "site.toml").write_text('title = "T"\n[s3]\nendpoint_url = "r2.example.com"\n')
+    result = run_cli("check", "--site", str(site))
+    assert result.returncode == 1
+    assert ("site.toml:3: 's3.endpoint_url' must be an http(s) URL such as "
+            "'https://ACCOUNT.r2.cloudflarestorage.com', not 'r2.example.com'") in result.stderr
+
+
 def test_content_types_are_one_table_for_the_preview_server_and_the_deploy():
     from builder import serve
     assert serve.content_type is content_type
@@ -172,3 +183,50 @@ def test_content_types_are_one_table_for_the_preview_server_and_the_deploy():
     assert content_type("logo.PNG") == "image/png" and content_type("photo.jpeg") == "image/jpeg"
     assert content_type("clip.mp4") == "video/mp4"  # Python's own table, never the machine's
     assert content_type("data.unknown-kind") == "application/octet-stream"
+
+
+def test_cache_control_long_for_versioned_files_short_for_the_rest():
+    from builder.s3 import CachePolicy
+    policy = CachePolicy(frozenset({"static/style.css", "static/search.js"}), "LONG", "SHORT")
+    long = ["static/style.css", "static/search.js", "pagefind/index/en_b761c1f.pf_index",
+            "pagefind/fragment/en_f81e462.pf_fragment", "pagefind/filter/en_604825f.pf_filter",
+            "pagefind/pagefind.en_13fad0ec24.pf_meta"]
+    short = ["index.html", "2025/06/a/index.html", "feed.xml", "feed.json", "sitemap.xml", "robots.txt",
+             "pagefind/pagefind-entry.json", "pagefind/pagefind.js", "pagefind/wasm.en.pagefind",
+             "static/other.css", "logo.png", "pagefind_x.pf_meta"]
+    assert {name: policy.cache_control(name) for name in long + short} == {
+        **{name: "LONG" for name in long}, **{name: "SHORT" for name in short}}
+
+
+def test_s3_destinations():
+    from builder.problems import UsageError
+    from builder.s3 import Destination, parse_destination
+    assert parse_destination("s3://my-bucket") == Destination("my-bucket", "")
+    assert parse_destination("s3://my-bucket/") == Destination("my-bucket", "")
+    assert parse_destination("s3://my-bucket/news/archive") == Destination("my-bucket", "news/archive/")
+    assert parse_destination("s3://my-bucket//news//") == Destination("my-bucket", "news/")
+    assert str(parse_destination("s3://b.example.org/x")) == "s3://b.example.org/x/"
+    for wrong in ("my-bucket", "https://my-bucket/", "s3://", "s3://x", "s3://bucket/a/../b", "s3://bucket?x=1"):
+        with pytest.raises(UsageError):
+            parse_destination(wrong)
+
+
+def test_a_plan_uploads_new_files_first_then_changed_ones_and_deletes_last():
+    from builder.s3 import PENDING, Entry, make_plan
+
+    def entry(sha: str) -> Entry:
+        return Entry(sha, 1, "t", "c")
+
+    remote = {"index.html": entry("1"), "feed.xml": entry("1"), "static/style.css": entry("1"),
+              "old/index.html": entry("1"), "same.png": entry("1"), "half/index.html": entry(PENDING)}
+    local = {"index.html": entry("2"), "feed.xml": entry("2"), "static/style.css": entry("2"),
+             "same.png": entry("1"), "half/index.html": entry("3"), "new/index.html": entry("4"),
+             "new/feed.xml": entry("4"), "new.png": entry("4")}
+    plan = make_plan(local, remote)
+    assert plan.phases == [[("new.png", "new")], [("half/index.html", "new"), ("new/index.html", "new")],
+                           [("new/feed.xml", "new")], [("static/style.css", "changed")],
+                           [("index.html", "changed")], [("feed.xml", "changed")]]
+    assert plan.deletes == ["old/index.html"] and plan.unchanged == 1
+    headers_only = make_plan({"same.png": Entry("1", 1, "t", "other")}, {"same.png": entry("1")})
+    assert headers_only.uploads == [("same.png", "changed")]  # a new Cache-Control is uploaded too
+    assert make_plan(local, None).unchanged == 0 and len(make_plan(local, None).uploads) == len(local)

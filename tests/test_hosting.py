@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -230,3 +231,42 @@ def test_a_plan_uploads_new_files_first_then_changed_ones_and_deletes_last():
     headers_only = make_plan({"same.png": Entry("1", 1, "t", "other")}, {"same.png": entry("1")})
     assert headers_only.uploads == [("same.png", "changed")]  # a new Cache-Control is uploaded too
     assert make_plan(local, None).unchanged == 0 and len(make_plan(local, None).uploads) == len(local)
+
+
+# -- the build cache in CI -----------------------------------------------------------------------
+
+WORKFLOWS = [REPO / ".github/workflows/pages.yml", REPO / "builder/starter/pages.yml"]
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=["this-repository", "init"])
+def test_both_workflows_restore_and_save_the_cache_and_the_folder_they_publish(path):
+    import yaml
+    steps = yaml.safe_load(path.read_text())["jobs"]["build"]["steps"]
+    uses = [step.get("uses", "") for step in steps]
+    cache = steps[next(i for i, u in enumerate(uses) if u.startswith("actions/cache@"))]
+    build = next(i for i, step in enumerate(steps) if "builder build" in step.get("run", ""))
+    upload = steps[next(i for i, u in enumerate(uses) if u.startswith("actions/upload-pages-artifact@"))]
+    assert steps.index(cache) < build  # restored before the build, saved after the job
+    assert set(cache["with"]["path"].split()) == {".cache", upload["with"]["path"]}
+    key, restore = cache["with"]["key"], cache["with"]["restore-keys"]
+    assert key.endswith("-${{ github.run_id }}") and key == restore + "${{ github.run_id }}"
+    out = re.search(r"--out (\S+)", steps[build]["run"])
+    assert (out[1] if out else "output") == upload["with"]["path"]
+
+
+def test_a_cache_restored_into_another_folder_with_new_file_times_renders_and_writes_nothing(make_site, tmp_path):
+    """What actions/cache gives a fresh checkout: the cache and output elsewhere, every time new."""
+    import shutil
+    site = make_site({"content/2025/a.md": article("A", countries="[Japan]"),
+                      "content/2025/b.md": article("B", "2025-06-14", topics="[Trade]"),
+                      "site.toml": '[search]\nenabled = false\n'})
+    run_cli("build", "--site", str(site), check=True)
+    moved = Path(shutil.copytree(site, tmp_path / "elsewhere" / "checkout", copy_function=shutil.copy))
+    for path in (moved / ".cache").rglob("*"):
+        if path.is_file():
+            assert str(site).encode() not in path.read_bytes(), path  # no absolute path in the cache
+    again = counts(run_cli("build", "--site", str(moved), check=True).stdout)
+    assert (again["rendered"], again["written"], again["removed"]) == (0, 0, 0)
+    write_files(moved, {"content/2025/c.md": article("C", "2025-06-15")})
+    added = counts(run_cli("build", "--site", str(moved), check=True).stdout)
+    assert 0 < added["rendered"] < added["pages"]

@@ -16,6 +16,7 @@ This module imports nothing else of the package, so the configuration can check
 from __future__ import annotations
 
 import dataclasses
+import functools
 import mimetypes
 import os
 from dataclasses import dataclass
@@ -252,16 +253,21 @@ MIME_TYPES = {  # what Python's table may not know, and what must be exact
     ".pagefind": "application/octet-stream", ".txt": "text/plain; charset=utf-8",
     ".html": "text/html; charset=utf-8",
 }
-# Python's built-in table only: the system's /etc/mime.types differs from machine to
-# machine, and an object's type must not change with the machine that deploys it.
-_BUILT_IN_TYPES = mimetypes.MimeTypes()
+
+
+@functools.lru_cache(maxsize=1)
+def _built_in_types() -> mimetypes.MimeTypes:
+    """Python's own table only: the system's /etc/mime.types differs from machine to machine,
+    and an object's type must not change with the machine that deploys it. Made on first use
+    (it takes milliseconds, and every command imports this module)."""
+    return mimetypes.MimeTypes()
 
 
 def content_type(path: str | Path) -> str:
     """The Content-Type a published file is served with."""
     name = str(path)
     suffix = os.path.splitext(name)[1].lower()
-    return MIME_TYPES.get(suffix) or _BUILT_IN_TYPES.guess_type(name, strict=False)[0] or "application/octet-stream"
+    return MIME_TYPES.get(suffix) or _built_in_types().guess_type(name, strict=False)[0] or "application/octet-stream"
 
 
 # ------------------------------------------------------------------ base_url

@@ -68,6 +68,8 @@ def make_parser() -> argparse.ArgumentParser:
                               help="ignore and leave alone the cache (a cold build)")
     build_parser.add_argument("--jobs", type=int, default=0, metavar="N",
                               help="worker processes (default: one per core)")
+    build_parser.add_argument("--strict", action="store_true",
+                              help="fail (exit code 1) when the output is over a limit of [hosting] target")
 
     serve_parser = command("serve", with_site, "build, preview on 127.0.0.1, rebuild on changes",
                            "Build the site, serve it on 127.0.0.1 and rebuild and reload the browser on "
@@ -134,12 +136,19 @@ def make_parser() -> argparse.ArgumentParser:
                         help="built output folder to measure (default: site.toml's output)")
     report.add_argument("--json", action="store_true", help="print JSON for scripts")
 
-    deploy = command("deploy", site_only, "build and publish the site to a branch (gh-pages)",
-                     "Build the site and publish it as one new commit on a branch (gh-pages), pushed to "
-                     "a remote.", "builder.deploy")
+    deploy = command("deploy", site_only, "build and publish the site to a branch (gh-pages) or a bucket",
+                     "Build the site and publish it: as one new commit on a branch (gh-pages), pushed to "
+                     "a remote, or with --to s3://BUCKET[/PREFIX] to object storage, uploading only what "
+                     "changed.", "builder.deploy")
     deploy.add_argument("--base-url", metavar="URL", help="override site.toml's base_url")
     deploy.add_argument("--remote", help="git remote name or URL (default: [deploy] remote)")
     deploy.add_argument("--branch", help="branch to publish to (default: [deploy] branch)")
+    deploy.add_argument("--to", metavar="s3://BUCKET[/PREFIX]",
+                        help="publish to an S3 bucket (Amazon S3, R2, GCS, MinIO…) instead of a branch")
+    deploy.add_argument("--endpoint-url", metavar="URL",
+                        help="with --to: the S3 API endpoint (default: [s3] endpoint_url, else Amazon S3's)")
+    deploy.add_argument("--dry-run", action="store_true",
+                        help="with --to: print what would be uploaded and deleted; change nothing in the bucket")
     return parser
 
 
@@ -214,12 +223,26 @@ def _build(args, console: Console) -> int:
         result = build(options, progress=progress)
     finally:
         progress.close()
+    over = _over_limits(args, result) if args.strict else []
     for note in result.notes:
-        console.note(note)
+        if not any(note.startswith(excess.message) for excess in over):
+            console.note(note)
     if result.full_because:
         console.detail(f"whole site rebuilt: {result.full_because}")
     console.summary(result.summary())
+    if over:
+        for excess in over:
+            console.problem(f"{result.output}: {excess.message}")
+        console.error(f"the output is over {plural(len(over), 'limit')} of its host (--strict); it was written "
+                      "to the output folder, but do not publish it")
+        return EXIT_PROBLEMS
     return EXIT_OK
+
+
+def _over_limits(args, result) -> list:
+    from builder.config import load_config
+    from builder.hosting import over_limits
+    return over_limits(load_config(args.site, args.base_url), result.output)
 
 
 def _check(args, console: Console) -> int:

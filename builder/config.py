@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from builder.countries import country_index
+from builder.hosting import DEFAULT_TARGET, TARGETS
 from builder.problems import Problem, UsageError, line_of_key, raise_if_any
 
 CONFIG_FILE = "site.toml"
@@ -109,6 +110,27 @@ class DeployConfig:
 
 
 @dataclass(frozen=True)
+class HostingConfig:
+    """``[hosting]``: the host whose limits the build checks the output against."""
+
+    target: str = _doc("Host whose limits the build checks the output against: github-pages, "
+                       "cloudflare-pages, cloudflare-pages-paid, netlify or s3.", default=DEFAULT_TARGET)
+
+
+@dataclass(frozen=True)
+class S3Config:
+    """``[s3]``: ``python -m builder deploy --to s3://BUCKET[/PREFIX]``."""
+
+    endpoint_url: str = _doc("S3 API endpoint for deploy --to s3://… (R2, Google Cloud Storage, MinIO, "
+                             "SeaweedFS); empty: Amazon S3's. --endpoint-url overrides it.", default="")
+    cache_control: str = _doc("Cache-Control of pages, feeds, sitemaps, the search index's entry and every "
+                              "other file that is not versioned (empty: none).", default="public, max-age=300")
+    cache_control_versioned: str = _doc(
+        "Cache-Control of versioned files: the theme's assets (linked with ?v=) and Pagefind's "
+        "hashed index files (empty: none).", default="public, max-age=31536000, immutable")
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """Everything ``site.toml`` says, validated, plus the folders it applies to."""
 
@@ -135,6 +157,8 @@ class SiteConfig:
     aliases: AliasesConfig = _doc("Old addresses of articles.", default_factory=AliasesConfig)
     favicon: FaviconConfig = _doc("The site's icons.", default_factory=FaviconConfig)
     footer: FooterConfig = _doc("What every page's foot links to.", default_factory=FooterConfig)
+    hosting: HostingConfig = _doc("Host limits settings.", default_factory=HostingConfig)
+    s3: S3Config = _doc("Object-storage deploy settings.", default_factory=S3Config)
     authors: tuple[AuthorEntry, ...] = _doc("The registry of authors (empty: authors are free text).", default=())
     # Not from site.toml: where the site lives and which templates apply.
     root: Path = field(default=Path("."), metadata={"internal": True})
@@ -189,6 +213,8 @@ class SiteConfig:
         values.pop("root")
         values.pop("output")
         values.pop("cache")
+        values.pop("hosting")  # where the site is published does not change a byte of it
+        values.pop("s3")
         text = json.dumps(values, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -226,10 +252,10 @@ def _default(item: dataclasses.Field):
 
 
 # Fields set through a [table] of their own rather than a top-level key.
-TABLE_FIELDS = {"search", "feeds", "deploy", "aliases", "favicon", "footer", "authors", "country_aliases",
-                "topic_vocabulary"}
+TABLE_FIELDS = {"search", "feeds", "deploy", "aliases", "favicon", "footer", "hosting", "s3", "authors",
+                "country_aliases", "topic_vocabulary"}
 SECTIONS = {"search": SearchConfig, "feeds": FeedsConfig, "deploy": DeployConfig, "aliases": AliasesConfig,
-            "favicon": FaviconConfig, "footer": FooterConfig}
+            "favicon": FaviconConfig, "footer": FooterConfig, "hosting": HostingConfig, "s3": S3Config}
 # site.toml groups country aliases and topics in tables of their own.
 NESTED_KEYS = {("countries", "aliases"): "country_aliases", ("topics", "vocabulary"): "topic_vocabulary"}
 
@@ -435,6 +461,17 @@ def _check_semantics(config: SiteConfig, text: str, problems: list[Problem]) -> 
     if parts.scheme not in ("", "http", "https") or (parts.scheme and not parts.netloc):
         problems.append(Problem(CONFIG_FILE, line_of_key(text, "base_url"),
                                 f"'base_url' must be an http(s) URL or a path, not {config.base_url!r}"))
+    if config.hosting.target not in TARGETS:
+        close = difflib.get_close_matches(config.hosting.target, TARGETS, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        problems.append(Problem(CONFIG_FILE, _line(text, "target", "hosting"),
+                                f"'hosting.target' must be one of {', '.join(TARGETS)}, not "
+                                f"{config.hosting.target!r}{hint}"))
+    endpoint = urlsplit(config.s3.endpoint_url)
+    if config.s3.endpoint_url and (endpoint.scheme not in ("http", "https") or not endpoint.netloc):
+        problems.append(Problem(CONFIG_FILE, _line(text, "endpoint_url", "s3"),
+                                f"'s3.endpoint_url' must be an http(s) URL such as "
+                                f"'https://ACCOUNT.r2.cloudflarestorage.com', not {config.s3.endpoint_url!r}"))
 
 
 TABLE_HEADER = re.compile(r"^\[\[?\s*([A-Za-z0-9_.\- ]+?)\s*\]\]?\s*(#.*)?$")

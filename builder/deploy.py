@@ -1,9 +1,14 @@
-"""Deploy: build the site and publish it to a branch (``gh-pages``) with plain git.
+"""Deploy: build the site and publish it, to a branch (``gh-pages``) with plain git, or to
+object storage with ``--to s3://BUCKET[/PREFIX]`` (builder.s3).
 
-The user's checkout is never touched: the output folder is committed
+Branch route: the user's checkout is never touched: the output folder is committed
 through a temporary index file, so HEAD, the real index and the working
 files stay as they were. The new commit follows the remote branch's
 history (one commit per deploy) and is pushed to ``[deploy] remote``.
+
+Both routes refuse uncommitted changes in the site's git checkout and a build with
+problems (nothing is published); object storage also publishes a site folder that is
+in no git repository, with a note that nothing could be checked.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from builder.config import load_config
 from builder.console import Console
 from builder.hosting import local_build_note
 from builder.output import MARKER
-from builder.problems import BuildFailed, Problem
+from builder.problems import BuildFailed, Problem, UsageError
 
 EXIT_OK, EXIT_TOOL = 0, 3  # as in builder.cli
 NOJEKYLL = ".nojekyll"  # without it GitHub Pages runs Jekyll, which drops files starting with '_'
@@ -45,6 +50,10 @@ class DeployResult:
 def run(args: argparse.Namespace) -> int:
     """``python -m builder deploy``: BuildFailed (refusals, bad input) goes up to the CLI."""
     console = args.console
+    if args.to:
+        return _run_object_storage(args)
+    if args.endpoint_url or args.dry_run:
+        raise UsageError("--endpoint-url and --dry-run go with --to s3://BUCKET[/PREFIX]")
     try:
         result = deploy(args.site, base_url=args.base_url, remote=args.remote, branch=args.branch,
                         console=console)
@@ -55,6 +64,42 @@ def run(args: argparse.Namespace) -> int:
         console.summary(f"published {result.files:,} files to {result.remote} {result.branch} ({result.commit[:12]})")
     else:
         console.summary(f"{result.remote} {result.branch} already holds this site ({result.commit[:12]})")
+    return EXIT_OK
+
+
+def _run_object_storage(args: argparse.Namespace) -> int:
+    """``deploy --to s3://BUCKET[/PREFIX]``: check the checkout, build, sync the output to the bucket."""
+    from builder import s3
+    destination = s3.parse_destination(args.to)
+    if args.remote or args.branch:
+        raise UsageError("--remote and --branch are for the branch route; --to s3://… publishes to a bucket")
+    console = args.console
+    config = load_config(args.site, args.base_url)
+    try:
+        git = Git(_repository_of(config.root))
+    except (BuildFailed, FileNotFoundError):  # no repository here, or no git at all
+        git = None
+        console.note(f"{config.root} is not in a git repository, so uncommitted changes cannot be "
+                     "refused: publishing the site folder as it is")
+    if git is not None:
+        _refuse_unsafe_checkout(git, None, (config.output_dir, config.cache_dir))
+    result = build(BuildOptions(site=config.root, base_url=args.base_url))  # BuildFailed: nothing is uploaded
+    for note in [*result.notes, local_build_note(config)]:
+        if note:
+            console.note(note)
+    console.summary(result.summary())
+    try:
+        synced = s3.sync(result.output, destination, config, endpoint_url=args.endpoint_url or config.s3.endpoint_url,
+                         dry_run=args.dry_run, log=console.info, note=console.note)
+    except s3.S3Failed as failed:
+        console.error(f"deploy failed: {failed}")
+        console.info("the bucket still serves a complete site (nothing is deleted before every upload "
+                     "succeeded); deploy again to finish")
+        return EXIT_TOOL
+    if args.dry_run:
+        for line in synced.actions():
+            console.result(line)
+    console.summary(synced.summary())
     return EXIT_OK
 
 
@@ -125,8 +170,9 @@ def _repository_of(root: Path) -> Path:
     return Path(completed.stdout.strip()).resolve()
 
 
-def _refuse_unsafe_checkout(git: Git, branch: str, generated: tuple[Path, ...]) -> None:
-    """Refuse a dirty working tree (what is published must be committed) or the deploy branch checked out."""
+def _refuse_unsafe_checkout(git: Git, branch: str | None, generated: tuple[Path, ...]) -> None:
+    """Refuse a dirty working tree (what is published must be committed) or the deploy branch
+    checked out (``branch`` None: no branch is published to)."""
     excluded = [f":(exclude){path.relative_to(git.top).as_posix()}"
                 for path in generated if path.is_relative_to(git.top) and path != git.top]
     status = git.run("status", "--porcelain", "-z", "--untracked-files=all", "--", ".", *excluded,
@@ -137,7 +183,7 @@ def _refuse_unsafe_checkout(git: Git, branch: str, generated: tuple[Path, ...]) 
         current = git.run("symbolic-ref", "--quiet", "--short", "HEAD")
     except DeployFailed:
         current = ""  # a detached HEAD is on no branch
-    if current == branch:
+    if branch is not None and current == branch:
         problems.append(Problem(str(git.top), 0, f"refusing to deploy: the deploy branch '{branch}' is "
                                                  "checked out here; switch to your source branch"))
     if problems:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from builder.archive import Archive
 from builder.cache import Cache
-from builder.hosting import PAGES_SIZE_LIMIT, folder_files
+from builder.hosting import check_limits, folder_files, host_of, measure
 from builder.pipeline import BuildOptions, Timer, cache_key, load_site, site_config
 from builder.topics import Topic, free_topic
 
@@ -61,18 +61,36 @@ class PageSize:
 
 
 @dataclass(frozen=True)
+class HostLimits:
+    """The ``[hosting] target``'s limits (0: none documented)."""
+
+    target: str
+    host: str
+    total_bytes: int
+    files: int
+    folder_entries: int
+    file_bytes: int
+
+
+@dataclass(frozen=True)
 class OutputSize:
-    """The built site's size (empty when it was not built)."""
+    """The built site measured against the host's limits (empty when it was not built)."""
 
     folder: str
     built: bool
     total_bytes: int
-    limit_bytes: int
+    limit_bytes: int  # the host's limit on total bytes (0: none)
     largest: tuple[PageSize, ...]
+    files: int = 0
+    fullest_folder: str = ""  # the folder holding the most files and folders directly
+    folder_entries: int = 0
+    largest_file: PageSize = PageSize("", 0)  # of any kind (pages, images, the search index)
+    limits: HostLimits | None = None
+    over_or_close: tuple[str, ...] = ()  # the build's warnings: each limit it is over or close to
 
     @property
     def share(self) -> float:
-        return self.total_bytes / self.limit_bytes
+        return self.total_bytes / self.limit_bytes if self.limit_bytes else 0.0
 
 
 @dataclass(frozen=True)
@@ -104,7 +122,8 @@ class Scheduled:
     date: str  # ISO 8601 with the site's offset
 
 
-def make_report(archive: Archive, drafts_left_out: int, output: Path, scheduled=()) -> Report:
+def make_report(archive: Archive, drafts_left_out: int, output: Path, scheduled=(),
+                target: str = "github-pages") -> Report:
     """The report on an archive (and the articles it holds back) and its built output folder."""
     newer = []
     for article in archive.articles:
@@ -124,7 +143,7 @@ def make_report(archive: Archive, drafts_left_out: int, output: Path, scheduled=
         duplicate_topics=duplicate_topics([free_topic(t.name) for t in archive.topics]),
         related_to_newer=tuple(newer),
         scheduled=tuple(Scheduled(a.path, a.slug, a.title, a.date.isoformat()) for a in scheduled),
-        output=output_size(output))
+        output=output_size(output, target))
 
 
 def _by_count(term) -> tuple:
@@ -187,15 +206,22 @@ def duplicate_topics(topics: list[Topic]) -> tuple[TopicPair, ...]:
 # ------------------------------------------------------------ output size
 
 
-def output_size(folder: Path) -> OutputSize:
-    """Total size of the built site and its largest HTML pages."""
+def output_size(folder: Path, target: str = "github-pages") -> OutputSize:
+    """The built site's size, files and folders against ``target``'s limits, and its largest HTML pages."""
+    host = host_of(target)
+    limits = HostLimits(target, host.name, *(limit.amount if limit else 0 for limit in (
+        host.total_bytes, host.files, host.folder_entries, host.file_bytes)))
     if not folder.is_dir():
-        return OutputSize(str(folder), False, 0, PAGES_SIZE_LIMIT, ())
+        return OutputSize(str(folder), False, 0, limits.total_bytes, (), limits=limits)
     files = list(folder_files(folder))
     pages = sorted((PageSize(path, size) for path, size in files if path.endswith(".html")),
                    key=lambda page: (-page.bytes, page.path))
-    return OutputSize(str(folder), True, sum(size for _, size in files), PAGES_SIZE_LIMIT,
-                      tuple(pages[:LARGEST_COUNT]))
+    found = measure(folder)
+    return OutputSize(str(folder), True, found.total_bytes, limits.total_bytes, tuple(pages[:LARGEST_COUNT]),
+                      files=found.files, fullest_folder=found.fullest_folder or "/",
+                      folder_entries=found.folder_entries,
+                      largest_file=PageSize(found.largest_file, found.largest_bytes), limits=limits,
+                      over_or_close=tuple(excess.message for excess in check_limits(host, found)))
 
 
 # ----------------------------------------------------------------- output
@@ -250,13 +276,36 @@ def as_text(report: Report) -> str:
     output = report.output
     lines.append("")
     if output.built:
-        lines.append(f"Output {output.folder}: {_size(output.total_bytes)} of GitHub Pages' 1 GB limit "
-                     f"({output.share:.2%})" + ("  OVER THE LIMIT" if output.share > 1 else ""))
-        lines.append("Largest pages:")
-        lines += [f"  {_size(page.bytes):>10}  {page.path}" for page in output.largest]
+        lines += _output_lines(output)
     else:
         lines.append(f"Output {output.folder}: not built (run `python -m builder build` to measure page sizes)")
     return "\n".join(lines)
+
+
+def _output_lines(output: OutputSize) -> list[str]:
+    """The output against the host's limits: one line per measure, the limit beside it."""
+    host = host_of(output.limits.target)
+
+    def against(amount: int, limit) -> str:
+        if limit is None:
+            return "no limit"
+        return f"{amount / limit.amount:.2%} of {limit.shown}" + ("  OVER THE LIMIT" if amount > limit.amount else "")
+
+    if host.total_bytes:
+        head = (f"Output {output.folder}: {_size(output.total_bytes)} of {host.whose} {host.total_bytes.shown} "
+                f"limit ({output.share:.2%})" + ("  OVER THE LIMIT" if output.share > 1 else ""))
+    else:
+        head = f"Output {output.folder}: {_size(output.total_bytes)} (no limit on the total)"
+    lines = [head, f"Against [hosting] target \"{host.target}\" ({host.name}):",
+             f"  files                 {output.files:>10,}  {against(output.files, host.files)}",
+             f"  most in one folder    {output.folder_entries:>10,}  {against(output.folder_entries, host.folder_entries)}"
+             f"  ({output.fullest_folder})",
+             f"  largest file          {_size(output.largest_file.bytes):>10}  "
+             f"{against(output.largest_file.bytes, host.file_bytes)}  ({output.largest_file.path})"]
+    lines += [f"  warning: {message}" for message in output.over_or_close]
+    lines.append("Largest pages:")
+    lines += [f"  {_size(page.bytes):>10}  {page.path}" for page in output.largest]
+    return lines
 
 
 # ----------------------------------------------------------------- command
@@ -269,7 +318,7 @@ def report(site: Path, drafts: bool = False, out: Path | None = None, future: bo
     config = site_config(options)
     loaded = load_site(config, options, Cache.none(cache_key(config)), Timer())
     return make_report(loaded.archive, loaded.content.drafts_left_out, out.resolve() if out else config.output_dir,
-                       loaded.content.scheduled)
+                       loaded.content.scheduled, config.hosting.target)
 
 
 def run(args) -> int:

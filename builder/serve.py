@@ -23,7 +23,6 @@ import errno
 import http.server
 import ipaddress
 import json
-import mimetypes
 import os
 import re
 import socket
@@ -45,22 +44,13 @@ from builder.pipeline import cache_key
 from builder.cache import Cache
 from builder.clock import now
 from builder.config import CONFIG_FILE, load_config
+from builder.hosting import content_type
 from builder.problems import BuildFailed
 
 QUIET_SECONDS = 0.05  # a burst of saves ends after this long without events
 MAX_WAIT_SECONDS = 25  # long-poll answer time when nothing happens
 CHANGE_EVENTS = {"created", "modified", "deleted", "moved", "closed"}
 IGNORED_SUFFIXES = ("~", ".swp", ".swx", ".tmp", ".part", ".crdownload")
-
-MIME_TYPES = {  # what mimetypes may not know, and what must be exact
-    ".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript",
-    ".json": "application/json", ".css": "text/css", ".xml": "application/xml",
-    ".svg": "image/svg+xml", ".webp": "image/webp", ".woff2": "font/woff2",
-    ".pf_meta": "application/octet-stream", ".pf_fragment": "application/octet-stream",
-    ".pf_index": "application/octet-stream", ".pf_filter": "application/octet-stream",
-    ".pagefind": "application/octet-stream", ".txt": "text/plain; charset=utf-8",
-    ".html": "text/html; charset=utf-8",
-}
 
 SITE_FOLDERS = ("content", "templates", "static")  # watched whenever they exist, even if made later
 
@@ -498,8 +488,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.not_found(path, send_body)
         with open(real, "rb") as handle:
             data = handle.read()
-        suffix = os.path.splitext(real)[1].lower()
-        kind = MIME_TYPES.get(suffix) or mimetypes.guess_type(real)[0] or "application/octet-stream"
+        kind = content_type(real)
         if kind.startswith("text/html"):
             data = self.with_reload_script(data)
         self.send(200, data, kind, send_body)

@@ -425,10 +425,11 @@ class Cache:
         self._write_schedule(state)
 
     def _write_schedule(self, state: BuildState) -> None:
-        """``schedule.json``: how many articles are held back and when the next is due, for a
-        scheduled CI run (or anyone) to read without the builder."""
-        text = json.dumps({"scheduled": state.counts.scheduled, "next_due": state.next_due or None},
-                          indent=1) + "\n"
+        """``schedule.json``: how many articles are held back, when the next is due, and when
+        the clock alone next changes the site (that, or the news sitemap's window moving on),
+        for a scheduled CI run (or anyone) to read without the builder."""
+        text = json.dumps({"scheduled": state.counts.scheduled, "next_due": state.next_due or None,
+                           "next_change": state.changes_at or None}, indent=1) + "\n"
         path = self.folder / SCHEDULE_FILE
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             temporary = path.with_suffix(".tmp")

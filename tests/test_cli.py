@@ -248,7 +248,7 @@ def test_init_pins_what_it_is_told_and_the_workflow_lints(tmp_path):
     workflow = tmp_path / ".github/workflows/pages.yml"
     steps = yaml.safe_load(workflow.read_text())["jobs"]["build"]["steps"]
     assert any("pip install -r requirements.txt" in s.get("run", "") for s in steps)
-    assert any(s.get("uses", "").startswith("actions/cache@") for s in steps)
+    assert any(s.get("uses", "").startswith("actions/cache/restore@") for s in steps)
     actionlint = shutil.which("actionlint") or str(Path(sys.executable).parent / "actionlint")
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     linted = subprocess.run([actionlint, str(workflow)], cwd=tmp_path, capture_output=True, text=True)

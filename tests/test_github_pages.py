@@ -4,6 +4,7 @@ project site) and ``python -m builder deploy`` to a local bare repository."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -259,3 +260,35 @@ def test_deploy_notes_a_base_url_without_host(repo_site):
     assert "index.html" in published(remote)
     with_host = run_cli("deploy", "--site", str(site), "--base-url", "https://news.example.org/", check=True)
     assert "has no scheme and host" not in with_host.stderr
+
+
+@pytest.mark.parametrize("path", [WORKFLOW, REPO / "builder/starter/pages.yml"], ids=["this-repository", "init"])
+def test_a_scheduled_run_publishes_only_when_the_clock_changed_the_site(path, tmp_path):
+    """The hourly run's first step reads .cache/schedule.json: it goes on when the next change
+    is due, and every step after it (and the deploy job) waits on its answer."""
+    workflow = yaml.safe_load(path.read_text())
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare on as true
+    assert triggers["schedule"] == [{"cron": "23 * * * *"}]
+    steps = workflow["jobs"]["build"]["steps"]
+    due = next(step for step in steps if step.get("id") == "due")
+    later = steps[steps.index(due) + 1:]
+    assert later and all(step.get("if") == "steps.due.outputs.publish == 'true'" for step in later)
+    assert workflow["jobs"]["deploy"]["if"] == "needs.build.outputs.publish == 'true'"
+
+    runs = iter(range(100))
+
+    def answer(event: str, schedule: dict | None) -> str:
+        folder = tmp_path / f"run-{next(runs)}"
+        (folder / ".cache").mkdir(parents=True, exist_ok=True)
+        if schedule is not None:
+            (folder / ".cache/schedule.json").write_text(json.dumps(schedule))
+        output = folder / "out.txt"
+        subprocess.run(["bash", "-e", "-c", due["run"]], cwd=folder, check=True,
+                       env=dict(os.environ, EVENT=event, GITHUB_OUTPUT=str(output)))
+        return output.read_text().strip()
+
+    assert answer("push", None) == "publish=true"
+    assert answer("schedule", None) == "publish=false"
+    assert answer("schedule", {"next_change": "2000-01-01T00:00:00+00:00"}) == "publish=true"
+    assert answer("schedule", {"next_change": "2999-01-01T00:00:00+00:00"}) == "publish=false"
+    assert answer("schedule", {"next_change": None}) == "publish=false"

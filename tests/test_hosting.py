@@ -243,13 +243,15 @@ def test_both_workflows_restore_and_save_the_cache_and_the_folder_they_publish(p
     import yaml
     steps = yaml.safe_load(path.read_text())["jobs"]["build"]["steps"]
     uses = [step.get("uses", "") for step in steps]
-    cache = steps[next(i for i, u in enumerate(uses) if u.startswith("actions/cache@"))]
+    cache = steps[next(i for i, u in enumerate(uses) if u.startswith("actions/cache/restore@"))]
+    saved = steps[next(i for i, u in enumerate(uses) if u.startswith("actions/cache/save@"))]
     build = next(i for i, step in enumerate(steps) if "builder build" in step.get("run", ""))
     upload = steps[next(i for i, u in enumerate(uses) if u.startswith("actions/upload-pages-artifact@"))]
-    assert steps.index(cache) < build  # restored before the build, saved after the job
-    assert set(cache["with"]["path"].split()) == {".cache", upload["with"]["path"]}
+    assert steps.index(cache) < build < steps.index(saved)  # restored before the build, saved after it
+    assert set(cache["with"]["path"].split()) == set(saved["with"]["path"].split()) == {".cache", upload["with"]["path"]}
     key, restore = cache["with"]["key"], cache["with"]["restore-keys"]
     assert key.endswith("-${{ github.run_id }}") and key == restore + "${{ github.run_id }}"
+    assert saved["with"]["key"] == "${{ steps.cache.outputs.cache-primary-key }}" and cache["id"] == "cache"
     out = re.search(r"--out (\S+)", steps[build]["run"])
     assert (out[1] if out else "output") == upload["with"]["path"]
 

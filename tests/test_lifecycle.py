@@ -53,7 +53,8 @@ def test_an_article_dated_after_now_is_in_no_page_feed_sitemap_index_or_count(si
     # The related link to the scheduled article is left out, without a problem.
     assert "Related" not in (out / "2026/11/a/index.html").read_text()
     schedule = json.loads((site / ".cache/schedule.json").read_text())
-    assert schedule == {"scheduled": 2, "next_due": "2026-12-24T09:00:00+00:00"}
+    assert schedule == {"scheduled": 2, "next_due": "2026-12-24T09:00:00+00:00",
+                        "next_change": "2026-12-02T00:00:00+00:00"}  # a's day-old date leaves the news sitemap
 
 
 def test_future_publishes_them_and_check_and_report_agree(site):

@@ -338,6 +338,7 @@ def load_config(root: Path, base_url: str | None = None) -> SiteConfig:
             line = getattr(error, "lineno", 0) or _line_from_message(str(error))
             problems.append(Problem(CONFIG_FILE, line, f"invalid TOML: {error}"))
     raise_if_any(problems)
+    _check_text(data, text, problems)
 
     top = {}
     for key, value in data.items():
@@ -425,6 +426,24 @@ def _check_tables(top: dict, text: str, problems: list[Problem]) -> None:
         problems.append(Problem(CONFIG_FILE, line_of_key(text, "vocabulary"),
                                 "'topics.vocabulary' must map each topic to a list of synonyms"))
         top.pop("topic_vocabulary", None)
+
+
+def _check_text(data, text: str, problems: list[Problem], where: str = "") -> None:
+    """Every string in site.toml must be publishable: titles and names reach every page and feed."""
+    from builder.safetext import excerpt, text_problem
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        name = f"{where}.{key}" if where else str(key)
+        if isinstance(value, (dict, list)):
+            _check_text(value, text, problems, name)
+        elif isinstance(value, str):
+            for piece, what in ((value, excerpt(name)), (str(key), f"the key {excerpt(name)}")):
+                reason = text_problem(piece)
+                if reason:
+                    table, _, leaf = name.rpartition(".")
+                    line = _line(text, leaf, table) or _line(text, f'"{leaf}"', table) or _table_line(text, table)
+                    problems.append(Problem(CONFIG_FILE, line, f"{what} contains {reason}"))
+                    break
 
 
 def _check_semantics(config: SiteConfig, text: str, problems: list[Problem]) -> None:

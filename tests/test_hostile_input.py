@@ -506,3 +506,14 @@ def test_text_problem_is_none_for_ordinary_text():
     for text in ("Plain", "Côte d’Ivoire", ARABIC, HEBREW, "日本", "emoji \U0001f600", "tab\tand\nline",
                  "marks \u200e\u200f\u061c", "isolated \u2068x\u2069"):
         assert text_problem(text) is None, text
+
+
+def test_site_toml_text_that_no_page_can_carry_is_refused_at_its_line(make_site):
+    site = make_site({"site.toml": 'title = "Bad \\u0001 title"\n\n[footer.links]\n"Ab\\u202eout" = "/about/"\n',
+                      "content/a.md": source("title: T", "date: 2025-06-13")})
+    result = run_cli("build", "--site", str(site))
+    assert result.returncode == 1
+    assert [line for line in messages(result.stderr) if line.startswith("site.toml")] == [
+        "site.toml:1: 'title' contains U+0001, a control character that no page or feed can carry: remove it",
+        "site.toml:3: the key 'footer.links.Ab\\u202eout' contains U+202E RIGHT-TO-LEFT OVERRIDE, which "
+        "reorders the text after it wherever it is shown: remove it (right-to-left text needs no control characters)"]

@@ -9,7 +9,9 @@ cross-links and search indexing at scale, and says nothing true.
 
     python3 benchmarks/gen_corpus.py --articles 10000 --out /tmp/corpus/content
 
-Same --articles and --seed give byte-identical files.  Standard library only.
+Same --articles and --seed give byte-identical files.  Standard library only, but for
+--images, which draws a 2400×1600 JPEG beside each article (its lead image) with Pillow:
+abstract shapes, obviously not photographs.
 
 Copied from the workplace's shared benchmark material (``shared/bench/gen_corpus.py``,
 2026-12-01) so that the tests and benchmarks run from a plain clone; the
@@ -146,7 +148,22 @@ def yaml_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def article(rng: random.Random, index: int, earlier: list[str]) -> tuple[str, str, str]:
+def picture(rng: random.Random, path: Path, size=(2400, 1600)) -> None:
+    """A generated lead image: a gradient and a few shapes (deterministic for the rng state)."""
+    from PIL import Image, ImageDraw, ImageOps
+    base = Image.linear_gradient("L").resize(size).rotate(rng.choice([0, 90, 180, 270]), expand=False)
+    colours = [tuple(rng.randrange(40, 220) for _ in range(3)) for _ in range(2)]
+    image = ImageOps.colorize(base, colours[0], colours[1])
+    draw = ImageDraw.Draw(image)
+    for _ in range(6):
+        x, y = rng.randrange(size[0]), rng.randrange(size[1])
+        r = rng.randrange(80, 500)
+        fill = tuple(rng.randrange(0, 256) for _ in range(3))
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)((x - r, y - r, x + r, y + r), fill=fill)
+    image.save(path, format="JPEG", quality=85)
+
+
+def article(rng: random.Random, index: int, earlier: list[str], image: str = "") -> tuple[str, str, str]:
     countries = pick_weighted(rng, COUNTRIES, rng.choice([1, 1, 2, 2, 2, 3, 4]))
     topics = pick_weighted(rng, TOPICS, rng.choice([1, 2, 2, 3]))
     title = (f"{countries[0]} {rng.choice(VERBS)} {rng.choice(NOUNS)} "
@@ -168,6 +185,9 @@ def article(rng: random.Random, index: int, earlier: list[str]) -> tuple[str, st
         if rng.random() < 0.2:
             lines += [f"  - title: {yaml_str(sentence(rng, 5, 9).rstrip('.'))}",
                       f"    url: https://example.org/news/{index}"]
+    if image:
+        lines += [f"image: {{src: {image}, alt: \"Generated picture {index}: coloured shapes\", "
+                  "caption: \"A generated picture, not a photograph.\", credit: Generator}"]
     lines += [f"source: {{name: Example Wire, url: 'https://example.org/wire/{index}'}}",
               f"author: {rng.choice(['Staff', 'A. Reporter', 'B. Correspondent', 'C. Editor'])}",
               "---", ""]
@@ -179,15 +199,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--articles", type=int, default=1000)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--images", action="store_true", help="a 2400x1600 JPEG lead image beside each article (Pillow)")
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     earlier: list[str] = []
     total = 0
+    pictures = random.Random(args.seed + 1)  # a stream of its own: the articles are the same with or without
     for i in range(args.articles):
-        slug, year, text = article(rng, i, earlier[-500:])
+        name = f"picture-{i}.jpg" if args.images else ""
+        slug, year, text = article(rng, i, earlier[-500:], name)
         path = args.out / year / f"{slug}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+        if args.images:
+            picture(pictures, path.parent / name)
         earlier.append(slug)
         total += len(text.encode())
     print(f"{args.articles} articles, {total / 1e6:.1f} MB, in {args.out}", file=sys.stderr)

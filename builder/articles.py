@@ -22,6 +22,7 @@ from builder.model import Article, Author, Correction, Image, RelatedItem, Sourc
 from builder.problems import Problem, line_of_key
 from builder.safetext import EXCERPT_LIMIT, excerpt, printable
 from builder.text import is_slug, slugify
+from builder.urls import local_image_file
 from builder.topics import Topic, free_topic, vocabulary
 
 # A slug names the article's output folder; most file systems refuse names over 255 bytes
@@ -144,7 +145,8 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> Parsed:
         fields.problem("slug", f"slug is {len(slug)} characters long (at most {MAX_SLUG}): it names "
                                "the article's folder, and file systems refuse longer names")
 
-    body_html, first_paragraph = render_markdown(split.body, settings.allow_html, settings.base_path, settings.origin)
+    body_html, first_paragraph, body_images = render_markdown(split.body, settings.allow_html, settings.base_path,
+                                                              settings.origin, path, split.body_line)
     summary = meta.get("summary")
     if summary is None:
         summary = summary_from(first_paragraph)
@@ -180,7 +182,7 @@ def parse_article(path: str, raw: bytes, settings: ParseSettings) -> Parsed:
                       updated=updated, summary=summary, countries=countries, topics=topics,
                       related=related, source=source, authors=authors, image=image, draft=draft,
                       extra=extra, body_digest=digest, card=card, aliases=aliases, corrections=corrections,
-                      story=story, standfirst=meta.get("summary") is not None)
+                      story=story, standfirst=meta.get("summary") is not None, body_images=body_images)
     return Parsed(article, body_html)
 
 
@@ -402,22 +404,51 @@ def _story(value, fields: _Fields) -> Story | None:
 
 
 def _image(value, fields: _Fields) -> Image | None:
+    """``image: {src, alt, caption, credit, focus}``: a file beside the article, a site path
+    under static/, or an http(s) URL (left as it is)."""
     if value is None:
         return None
     if isinstance(value, str):
         value = {"src": value}
-    if not isinstance(value, dict) or not isinstance(value.get("src"), str):
-        fields.problem("image", "'image' must be {src, alt}")
+    if not isinstance(value, dict) or not isinstance(value.get("src"), str) or not value["src"].strip():
+        fields.problem("image", "'image' must be {src, alt} (and optionally caption, credit, focus)")
         return None
-    if not _is_link(value["src"].strip()):
-        # A relative src would resolve against each page's own URL and break.
-        fields.problem("image", f"image src {excerpt(value['src'])} must start with http://, https:// or /")
+    unknown = sorted(set(value) - {"src", "alt", "caption", "credit", "focus"})
+    if unknown:
+        fields.problem("image", f"'image' has unknown keys {excerpt(unknown)} (use src, alt, caption, credit, focus)")
         return None
+    src = value["src"].strip()
     alt = value.get("alt")
-    if not isinstance(alt, str) or not alt.strip():
-        fields.problem("image", "'image' needs 'alt' text describing the picture")
+    if not isinstance(alt, str):
+        fields.problem("image", "'image' needs 'alt' text describing the picture (alt: \"\" for a decorative one)")
         return None
-    return Image(src=value["src"].strip(), alt=alt.strip())
+    texts = {key: value.get(key, "") for key in ("caption", "credit")}
+    for key, text in texts.items():
+        if not isinstance(text, str):
+            fields.problem("image", f"'image.{key}' must be text")
+            return None
+    focus = _focus(value.get("focus"), fields)
+    if focus is None:
+        return None
+    file = local_image_file(fields.path, src)
+    if file is None and not src.startswith(("http://", "https://", "/")):
+        fields.problem("image", f"image src {excerpt(src)} must be a picture beside the article (photo.jpg), "
+                                "a site path under static/ (/images/photo.jpg) or an http(s) URL")
+        return None
+    return Image(src=src, alt=" ".join(alt.split()), caption=" ".join(texts["caption"].split()),
+                 credit=" ".join(texts["credit"].split()), file=file or "", focus=focus,
+                 line=fields.line("image") or 1)
+
+
+def _focus(value, fields: _Fields) -> tuple[float, float] | None:
+    if value is None:
+        return (0.5, 0.5)
+    if isinstance(value, dict) and set(value) == {"x", "y"} and all(
+            isinstance(value[k], (int, float)) and not isinstance(value[k], bool) and 0 <= value[k] <= 1
+            for k in ("x", "y")):
+        return (float(value["x"]), float(value["y"]))
+    fields.problem("image", "'image.focus' must be {x, y}, each from 0 to 1 (0.5 is the centre)")
+    return None
 
 
 ALIAS = re.compile(r"^/(?:[A-Za-z0-9._~!$&'()*+,;=:@%-]+/)*(?:[A-Za-z0-9._~!$&'()*+,;=:@%-]+(?:\.html?)?)?$")

@@ -361,6 +361,11 @@ class Cache:
         store = self.checked_store()
         return store.memo("published") if store else {}
 
+    def pictures(self) -> dict:
+        """The pictures the last full build read: {file: ((size, mtime), Picture)} (builder.images)."""
+        store = self.checked_store()
+        return store.memo("pictures") if store else {}
+
     def archive_memo(self) -> dict:
         """What the archive step can reuse (see builder.archive), kept out of the state file:
         only full builds read it, and at 100,000 articles it is megabytes."""
@@ -368,7 +373,8 @@ class Cache:
         return store.memo("archive") if store else {}
 
     def save(self, articles: dict[str, ArticleRecord], pages: dict[str, "PageRecord | str"], state: BuildState,
-             complete: bool = True, archive_memo: dict | None = None, published: dict | None = None) -> None:
+             complete: bool = True, archive_memo: dict | None = None, published: dict | None = None,
+             pictures: dict | None = None) -> None:
         """Write what changed since the last save: article rows, page rows, then the state.
 
         ``pages`` maps output paths to PageRecords, or to the fingerprint alone for a
@@ -394,6 +400,8 @@ class Cache:
             store.set_memo("archive", archive_memo)
         if published is not None:
             store.set_memo("published", published)
+        if pictures is not None:
+            store.set_memo("pictures", pictures)
         replaced = any(path in old and old[path].article.body_digest != record.article.body_digest
                        for path, record in changed)
         if complete:

@@ -56,6 +56,18 @@ class FeedsConfig:
 
 
 @dataclass(frozen=True)
+class ImagesConfig:
+    """``[images]``: the resized variants and crops made of every local picture (builder.images)."""
+
+    widths: tuple[int, ...] = _doc("Widths in pixels of the resized variants (never wider than the picture).",
+                                   default=(320, 640, 960, 1280, 1920))
+    quality: int = _doc("JPEG and WebP quality of the variants, 1 to 100.", default=82)
+    crop_width: int = _doc("Width of the 16:9, 4:3 and 1:1 crops of a lead image for search engines "
+                           "and social cards (Google asks for 1,200 px at least).", default=1200)
+    thumbnail: int = _doc("Width of the thumbnails in listings.", default=480)
+
+
+@dataclass(frozen=True)
 class FooterConfig:
     """``[footer]``: what every page's foot links to besides the feeds and indexes."""
 
@@ -157,6 +169,7 @@ class SiteConfig:
     aliases: AliasesConfig = _doc("Old addresses of articles.", default_factory=AliasesConfig)
     favicon: FaviconConfig = _doc("The site's icons.", default_factory=FaviconConfig)
     footer: FooterConfig = _doc("What every page's foot links to.", default_factory=FooterConfig)
+    images: ImagesConfig = _doc("Picture processing.", default_factory=ImagesConfig)
     hosting: HostingConfig = _doc("Host limits settings.", default_factory=HostingConfig)
     s3: S3Config = _doc("Object-storage deploy settings.", default_factory=S3Config)
     authors: tuple[AuthorEntry, ...] = _doc("The registry of authors (empty: authors are free text).", default=())
@@ -252,28 +265,36 @@ def _default(item: dataclasses.Field):
 
 
 # Fields set through a [table] of their own rather than a top-level key.
-TABLE_FIELDS = {"search", "feeds", "deploy", "aliases", "favicon", "footer", "hosting", "s3", "authors",
+TABLE_FIELDS = {"search", "feeds", "deploy", "aliases", "favicon", "footer", "images", "hosting", "s3", "authors",
                 "country_aliases", "topic_vocabulary"}
 SECTIONS = {"search": SearchConfig, "feeds": FeedsConfig, "deploy": DeployConfig, "aliases": AliasesConfig,
-            "favicon": FaviconConfig, "footer": FooterConfig, "hosting": HostingConfig, "s3": S3Config}
+            "favicon": FaviconConfig, "footer": FooterConfig, "images": ImagesConfig, "hosting": HostingConfig,
+            "s3": S3Config}
 # site.toml groups country aliases and topics in tables of their own.
 NESTED_KEYS = {("countries", "aliases"): "country_aliases", ("topics", "vocabulary"): "topic_vocabulary"}
 
 
 def _type_name(value_type) -> str:
     return {str: "a string", int: "an integer", bool: "true or false", dict: "a table",
-            tuple: "a list of strings"}.get(value_type, str(value_type))
+            tuple: "a list of strings", Numbers: "a list of whole numbers"}.get(value_type, str(value_type))
+
+
+class Numbers(tuple):
+    """The expected type of a list of whole numbers (``tuple[int, ...]`` fields)."""
 
 
 def _expected_type(cls, name: str):
     hint = {f.name: f for f in dataclasses.fields(cls)}[name].type
-    return {"str": str, "int": int, "bool": bool, "dict": dict}.get(hint, tuple)
+    return {"str": str, "int": int, "bool": bool, "dict": dict, "tuple[int, ...]": Numbers}.get(hint, tuple)
 
 
 def _check_value(value, expected, where: str, problems: list[Problem], path: str, line: int):
     ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
     if expected is tuple:
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if expected is Numbers:
+        ok = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        expected = tuple
     if not ok:
         problems.append(Problem(path, line, f"'{where}' must be {_type_name(expected)}, "
                                             f"not {type(value).__name__} {value!r}"))
@@ -462,6 +483,15 @@ def _check_semantics(config: SiteConfig, text: str, problems: list[Problem]) -> 
     for spelling, message in index.problems:
         line = _line(text, spelling, "countries.aliases") or _line(text, "aliases", "countries")
         problems.append(Problem(CONFIG_FILE, line, message))
+    images = config.images
+    if not images.widths or any(not 16 <= w <= 8192 for w in images.widths):
+        problems.append(Problem(CONFIG_FILE, _line(text, "widths", "images"),
+                                "'images.widths' must list widths from 16 to 8192 pixels"))
+    if not 1 <= images.quality <= 100:
+        problems.append(Problem(CONFIG_FILE, _line(text, "quality", "images"), "'images.quality' must be from 1 to 100"))
+    for key in ("crop_width", "thumbnail"):
+        if not 16 <= getattr(images, key) <= 8192:
+            problems.append(Problem(CONFIG_FILE, _line(text, key, "images"), f"'images.{key}' must be from 16 to 8192"))
     for title, link in config.footer.links.items():
         if not isinstance(link, str) or not link.startswith(("http://", "https://", "/")):
             problems.append(Problem(CONFIG_FILE, _line(text, "links", "footer") or _line(text, title, "footer.links"),

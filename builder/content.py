@@ -22,6 +22,7 @@ from builder.cache import ArticleRecord, Cache
 from builder.model import Article
 from builder.problems import Problem
 from builder.text import slugify
+from builder.urls import IMAGE_SUFFIXES
 
 ARTICLE_SUFFIXES = (".md", ".markdown")  # in any case: 'Upper.MD' is an article too
 SKIPPED_PREFIXES = (".", "_", "#")  # hidden files, '_' for "leave this out", Emacs autosaves '#x.md#'
@@ -53,7 +54,7 @@ class Content:
         return self.scheduled[0].date if self.scheduled else None
 
 
-def find_sources(root: Path) -> list[SourceFile]:
+def find_sources(root: Path, pictures: list | None = None) -> list[SourceFile]:
     """Article files under ``root/content`` in a stable order, with the ones that cannot be read.
 
     Every file under ``content/`` is read, skipped on purpose, or named with the reason
@@ -73,14 +74,16 @@ def find_sources(root: Path) -> list[SourceFile]:
 
     The files that are not read come back with ``problem`` set: the loader reports them
     with the parse problems, every one in the same run (see ``source_problem``).
+    ``pictures``, when given, gets the (path, (size, mtime)) of every picture file the walk
+    passes (JPEG, PNG, WebP, GIF): the build's inputs (builder.images resizes them).
     """
     found: list[SourceFile] = []
     # Plain strings and os.scandir: this runs over every file on every build.
-    _walk(os.path.join(str(root), "content"), len(str(root)) + 1, found, ())
+    _walk(os.path.join(str(root), "content"), len(str(root)) + 1, found, (), pictures)
     return found
 
 
-def _walk(folder: str, prefix: int, found: list[SourceFile], ancestors: tuple) -> None:
+def _walk(folder: str, prefix: int, found: list[SourceFile], ancestors: tuple, pictures: list | None = None) -> None:
     """Add ``folder``'s articles to ``found``: its files by name, then its folders by name."""
     try:
         identity = _identity(os.stat(folder))
@@ -103,10 +106,13 @@ def _walk(folder: str, prefix: int, found: list[SourceFile], ancestors: tuple) -
         elif kind == "file":
             if entry.name.lower().endswith(ARTICLE_SUFFIXES):
                 found.append(_article(entry.path, prefix, info))
+            elif pictures is not None and entry.name.lower().endswith(IMAGE_SUFFIXES):
+                stat = entry.stat()
+                pictures.append((entry.path[prefix:].replace(os.sep, "/"), (stat.st_size, stat.st_mtime_ns)))
         elif kind != "other" or entry.name.lower().endswith(ARTICLE_SUFFIXES):
             found.append(_refused(entry.path, prefix, kind))
     for path in folders:
-        _walk(path, prefix, found, ancestors)
+        _walk(path, prefix, found, ancestors, pictures)
 
 
 def _kind(entry: os.DirEntry, ancestors: tuple) -> tuple[str, os.stat_result | None]:

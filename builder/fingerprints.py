@@ -44,20 +44,23 @@ def archive_ref():
     raise RuntimeError("a page plan must be read with PlanReader")
 
 
-def article_token(article: Article, full: bool) -> str:
+def article_token(article: Article, full: bool, images=None) -> str:
     """What an article contributes to the fingerprint of a page that refers to it."""
-    # The card covers the front matter; topic names can change through other articles.
+    # The card covers the front matter; topic names can change through other articles, and
+    # its pictures' files through their bytes (``images``: the build's ImageIndex).
     names = "/".join([t.name for t in article.topics])
-    return f"{article.slug}:{article.card}:{article.body_digest if full else ''}:{names}"
+    pictures = images.key_of(article) if images is not None and article.images else ""
+    return f"{article.slug}:{article.card}:{article.body_digest if full else ''}:{names}:{pictures}"
 
 
 class Fingerprinter:
     """Serialises and fingerprints pages; article tokens are computed once per build."""
 
     def __init__(self, base: str, archive: Archive | None, archive_templates: set[str],
-                 body_templates: set[str]):
+                 body_templates: set[str], images=None):
         self.base = base.encode()  # code + config + templates
         self.archive = archive
+        self.images = images  # the ImageIndex: what each article's pictures became
         self.archive_templates = archive_templates  # templates that read the whole archive
         self.body_templates = body_templates  # templates that show article bodies
         self.tokens: dict[bool, dict[int, str]] = {True: {}, False: {}}  # id(article) -> token
@@ -96,7 +99,7 @@ class Fingerprinter:
             token = tokens.get(id(article))
             if token is None:
                 # Articles live as long as the build's archive, so their ids are stable.
-                token = tokens[id(article)] = article_token(article, full)
+                token = tokens[id(article)] = article_token(article, full, self.images)
             parts.append(token)
         if everything:
             parts.append(self.everything(full))
@@ -109,7 +112,7 @@ class Fingerprinter:
     def everything(self, full: bool) -> str:
         """A hash of every article of the archive (for templates that read it all)."""
         if full not in self._everything:
-            tokens = [article_token(a, full) for a in self.archive.articles]
+            tokens = [article_token(a, full, self.images) for a in self.archive.articles]
             self._everything[full] = hashlib.sha1("\x1f".join(tokens).encode()).hexdigest()
         return self._everything[full]
 

@@ -34,6 +34,7 @@ from builder.model import Article, planning_view
 from builder.output import scan, unchanged
 from builder.state import BuildState
 from builder.templates import templates_fingerprint
+from builder.urls import IMAGE_SUFFIXES
 
 NOTHING, PATCH, EVERYTHING_ = "nothing", "patch", "everything"
 MAX_CHANGED_FILES = 20  # beyond this, the whole pipeline is about as quick
@@ -52,14 +53,19 @@ class Inputs:
 
 def scan_inputs(config: SiteConfig, options, output: Path, state: BuildState | None) -> Inputs:
     """Hash the inputs and look at the output folder (by folder times when it can)."""
-    sources = find_sources(config.root)
+    pictures: list = []
+    sources = find_sources(config.root, pictures)
     where = output.relative_to(config.root).as_posix() if output.is_relative_to(config.root) else str(output)
     static = site_static(config.root)
+    pictures += [(f"static/{name}", _stat(path)) for name, path in static.items()
+                 if name.lower().endswith(IMAGE_SUFFIXES)]
     # Static files by name here (one added or removed changes the output's file list),
-    # by size and time in the signature (an edited one is copied by a patch).
+    # by size and time in the signature (an edited one is copied by a patch); pictures with
+    # their size and time here (an edited one changes the resized files of every page
+    # that shows it: the whole pipeline, where unchanged pages are still skipped).
     digest = hashlib.sha256(repr((code_fingerprint(), config.fingerprint(), templates_fingerprint(config.template_dirs),
                                   options.drafts, options.future, config.search.enabled, where,
-                                  sorted(static))).encode())
+                                  sorted(static), sorted(pictures))).encode())
     inputs = digest.hexdigest()
     for name, path in sorted(static.items()):
         info = path.stat()
@@ -111,7 +117,7 @@ def decide(state: BuildState | None, inputs: Inputs, cache: Cache, config: SiteC
     if state is None:
         return everything("no earlier build in the cache")
     if state.inputs != inputs.inputs:
-        return everything("the code, settings, templates or options changed")
+        return everything("the code, settings, templates, pictures or options changed")
     if inputs.existing != state.output.files:
         return everything("the output folder changed")
     if search and options.index_search and not state.search_index:
@@ -160,6 +166,11 @@ def decide(state: BuildState | None, inputs: Inputs, cache: Cache, config: SiteC
         return everything("the search index is rebuilt")
     work = _reached(edits, store, options.drafts)
     return dataclasses.replace(work, touched=tuple((s.path, s.stat) for s in touched)) if work.kind == PATCH else work
+
+
+def _stat(path) -> tuple[int, int]:
+    info = path.stat()
+    return (info.st_size, info.st_mtime_ns)
 
 
 def file_sha(source: SourceFile) -> str:

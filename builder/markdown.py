@@ -4,6 +4,7 @@ footnotes and heading anchors; raw HTML escaped unless the site allows it."""
 from __future__ import annotations
 
 from functools import lru_cache
+from html import escape
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors import anchors_plugin
@@ -11,7 +12,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from builder.safetext import clean_body, plain_inline
 from builder.text import shorten, slugify
-from builder.urls import under_base
+from builder.urls import local_image_file, under_base
 
 
 @lru_cache(maxsize=4)
@@ -29,7 +30,34 @@ def markdown_renderer(allow_html: bool, base_path: str, origin: str = "") -> Mar
     if base_path != "/":
         md.core.ruler.push("base_path_links", _prefix_links(base_path))
     md.core.ruler.push("external_links", _mark_external(origin))
+    md.core.ruler.push("local_images", _local_images)
     return md
+
+
+IMAGE_PLACEHOLDER = '<img data-builder-image="{file}" alt="{alt}">'
+
+
+def _local_images(state) -> None:
+    """A picture kept with the site (beside the article, or under static/) becomes a
+    placeholder that the renderer fills with its resized variants (builder.images); its
+    file and alt text are noted in ``env['images']``."""
+    from markdown_it.token import Token
+    article = state.env.get("article_path", "")
+    first_line = state.env.get("first_line", 1)
+    found = state.env.setdefault("images", [])
+    for token in state.tokens:
+        line = first_line + token.map[0] if token.map else 0
+        for index, child in enumerate(token.children or ()):
+            if child.type != "image":
+                continue
+            file = local_image_file(article, child.attrGet("src") or "")
+            if file is None:
+                continue
+            alt = state.md.renderer.renderInlineAsText(child.children or [], state.md.options, state.env)
+            found.append((file, alt, line))
+            placeholder = Token("html_inline", "", 0)
+            placeholder.content = IMAGE_PLACEHOLDER.format(file=escape(file), alt=escape(alt))
+            token.children[index] = placeholder
 
 
 EXTERNAL_HINT = '<span class="visually-hidden" data-pagefind-ignore> (external site)</span>'
@@ -94,7 +122,8 @@ def _prefix_links(base_path: str):
     return rule
 
 
-def render_markdown(text: str, allow_html: bool, base_path: str, origin: str = "") -> tuple[str, str]:
+def render_markdown(text: str, allow_html: bool, base_path: str, origin: str = "",
+                    article_path: str = "", first_line: int = 1) -> tuple[str, str, tuple[tuple[str, str, int], ...]]:
     """Render Markdown; return (html, plain text of the first paragraph).
 
     Characters no page or feed can carry (control characters…) become U+FFFD in the
@@ -102,14 +131,14 @@ def render_markdown(text: str, allow_html: bool, base_path: str, origin: str = "
     (see builder.safetext); markdown-it does the same for references such as ``&#1;``.
     """
     md = markdown_renderer(allow_html, base_path, origin)
-    env: dict = {}
+    env: dict = {"article_path": article_path, "first_line": first_line}
     tokens = md.parse(clean_body(text), env)
     first = ""
     for index, token in enumerate(tokens):
         if token.type == "paragraph_open" and token.level == 0:
             first = _plain_text(tokens[index + 1])
             break
-    return md.renderer.render(tokens, md.options, env), first
+    return md.renderer.render(tokens, md.options, env), first, tuple(env.get("images", ()))
 
 
 def _plain_text(inline) -> str:

@@ -36,10 +36,15 @@ class SourceLink(Compact):
 
 @dataclass(frozen=True)
 class Image(Compact):
-    """The article's lead image."""
+    """The article's lead image (``image:`` in front matter)."""
 
-    src: str
-    alt: str
+    src: str  # as the front matter gives it
+    alt: str  # '' for a decorative picture (said explicitly: alt: "")
+    caption: str = ""
+    credit: str = ""
+    file: str = ""  # the local file, relative to the site folder ('' for an http(s) URL)
+    focus: tuple[float, float] = (0.5, 0.5)  # where the crops centre, as shares of width and height
+    line: int = field(default=0, compare=False)  # the line of the image key (for problems only)
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,13 @@ class Article(Compact):
     aliases: tuple[str, ...] = ()  # old site paths ('/2024/05/old-slug/') that redirect here
     story: Story | None = None  # the running story it is part of
     standfirst: bool = False  # the front matter gave the summary: the article page shows it under the headline
+    body_images: tuple[tuple[str, str, int], ...] = ()  # local pictures of the body: (file, alt, line), in order
+
+    @property
+    def images(self) -> tuple[str, ...]:
+        """Every local picture of the article (the lead's file first)."""
+        lead = (self.image.file,) if self.image and self.image.file else ()
+        return lead + tuple(file for file, _, _ in self.body_images if file not in lead)
     corrections: tuple[Correction, ...] = ()  # oldest first
 
     @property

@@ -24,6 +24,7 @@ from builder.cache import Cache
 from builder.config import SiteConfig
 from builder.content import site_static
 from builder.fingerprints import EVERYTHING, Fingerprinter, read_plan
+from builder.images import index_of
 from builder.incremental import Inputs, Work
 from builder.interrupts import interrupts_held
 from builder.output import start_staging, touched, transaction
@@ -58,8 +59,9 @@ def patch(work: Work, inputs: Inputs, config: SiteConfig, cache: Cache, output: 
     articles = {slug: with_canonical_topics(article, canonical) for slug, article in {**found, **fresh}.items()}
     plans = store.plans([output_path for output_path, _ in work.reached])
     facts = state.templates
+    images = index_of(articles.values(), cache.pictures(), config.images)
     fingerprinter = Fingerprinter(fingerprint_base(config, facts.fingerprint, state.sections), None,
-                                  facts.archive_templates, facts.body_templates)
+                                  facts.archive_templates, facts.body_templates, images)
     pages, todo = {}, []
     for output_path, fingerprint in work.reached:
         page = read_plan(plans[output_path], articles)
@@ -75,7 +77,7 @@ def patch(work: Work, inputs: Inputs, config: SiteConfig, cache: Cache, output: 
     with contextlib.ExitStack() as stack, transaction(staging) as apply:
         with timer.step("render", len(todo)):
             if todo:
-                renderer = _renderer(config, cache, LayeredBodies(new_bodies, store), state.sections)
+                renderer = _renderer(config, cache, LayeredBodies(new_bodies, store), state.sections, images)
                 for page in todo:
                     data = renderer.render(page)
                     if data is None:
@@ -109,8 +111,8 @@ def _replace_state(state, inputs: Inputs, written: list[str], folders: dict[str,
                                output=OutputListing(state.output.files | set(written), tuple(sorted(folders.items()))))
 
 
-def _renderer(config: SiteConfig, cache: Cache, bodies, sections) -> Renderer:
+def _renderer(config: SiteConfig, cache: Cache, bodies, sections, images) -> Renderer:
     urls = Urls(config.base_path, config.origin)
     env = make_environment(config.template_dirs, cache.compiled)
     assets = static_files(config.template_dirs)
-    return Renderer(env, site_globals(config, None, urls, assets, sections), config.template_dirs, bodies)
+    return Renderer(env, site_globals(config, None, urls, assets, sections, images), config.template_dirs, bodies)

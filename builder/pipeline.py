@@ -26,6 +26,7 @@ from builder.code import code_fingerprint
 from builder.config import SiteConfig, load_config
 from builder.content import Content, SourceFile, collect, find_sources, load_articles
 from builder.feeds import plan_feeds
+from builder.images import ImageIndex, scan_images, small_lead_notes
 from builder.pages import Page, clashes, plan_corrections, plan_pages, plan_redirects
 from builder.problems import Problem, raise_if_any
 from builder.sitemap import plan_news_sitemap, plan_sitemap
@@ -57,6 +58,7 @@ class Learned:
     archive_memo: dict  # what the archive step can reuse
     archive_memo_changed: bool
     published: dict | None = None  # article addresses of this build (builder.vanished), None if unchanged
+    pictures: dict | None = None  # the pictures read: {file: (stat, Picture)} (builder.images), None if unchanged
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class Site:
     learned: Learned = field(compare=False)
     notes: tuple[str, ...] = ()  # what the user should know that is no problem (addresses that vanished)
     changes_at: dt.datetime | None = None  # when the clock alone next changes the output (or None)
+    images: ImageIndex = ImageIndex({}, {})  # every local picture the articles show, with its planned files
 
     @property
     def searchable(self) -> bool:
@@ -104,6 +107,10 @@ def load_site(config: SiteConfig, options: BuildOptions, cache: Cache, timer: "T
         loaded = load_articles(sources, ParseSettings.from_config(config), cache, jobs, timer.advance)
         clock = now()
         content, problems = collect(loaded.results, options.drafts, None if options.future else clock)
+    with timer.step("images"):
+        known_pictures = cache.pictures()
+        images, pictures, image_problems = scan_images(config.root, content.articles, config.images, known_pictures)
+        problems += image_problems
     with timer.step("archive"):
         memo = cache.archive_memo()
         memo_before = dict(memo)
@@ -123,7 +130,8 @@ def load_site(config: SiteConfig, options: BuildOptions, cache: Cache, timer: "T
         problems += clashes(pages)
         before = cache.published() if cache.keeps else published_in(config.cache_dir)
         now_published = published(tuple(pages), urls)
-        notes = vanished_notes(before, tuple(pages), content, urls)
+        notes = vanished_notes(before, tuple(pages), content, urls) + small_lead_notes(
+            images, content.articles, config.images)
         known = cache.state.templates if cache.state else None
         templates, template_problems = load_templates(config.template_dirs, cache.compiled, known)
         problems += template_problems
@@ -131,7 +139,9 @@ def load_site(config: SiteConfig, options: BuildOptions, cache: Cache, timer: "T
     return Site(config=config, sources=tuple(sources), content=content, archive=archive, urls=urls,
                 pages=tuple(pages), templates=templates, bodies=loaded.bodies,
                 learned=Learned(loaded.records, memo, memo != memo_before,
-                                None if now_published == before else now_published),
+                                None if now_published == before else now_published,
+                                None if pictures == known_pictures else pictures),
+                images=images,
                 notes=tuple(notes),
                 changes_at=min((t for t in (content.next_due, news_changes) if t is not None), default=None))
 

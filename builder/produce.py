@@ -34,6 +34,7 @@ from builder.similar import similar_pairs
 from builder.search import BUNDLE_FOLDER, drop_index, index_is_current, index_key, index_site, keep_index
 from builder.state import BuildState, Counts, OutputListing, Sections
 from builder.favicon import icon_files
+from builder.images import produce_images
 from builder.templates import flag_file, make_helpers
 from builder.urls import Urls
 
@@ -82,7 +83,8 @@ def fingerprint_base(config: SiteConfig, templates_fingerprint: str, sections: S
     return "|".join((code_fingerprint(), config.fingerprint(), templates_fingerprint, repr(sections)))
 
 
-def site_globals(config: SiteConfig, archive, urls: Urls, assets: dict[str, Path], sections: Sections) -> dict:
+def site_globals(config: SiteConfig, archive, urls: Urls, assets: dict[str, Path], sections: Sections,
+                 images=None) -> dict:
     """Variables every template sees (documented in docs/templates.md)."""
     versions = {name: hashlib.sha256(path.read_bytes()).hexdigest()[:10] for name, path in assets.items()}
 
@@ -91,13 +93,13 @@ def site_globals(config: SiteConfig, archive, urls: Urls, assets: dict[str, Path
 
     return {"site": config, "archive": archive, "url": urls, "asset": asset, "sections": sections,
             "builder_version": __version__,
-            **make_helpers(urls, {entry.slug: entry for entry in config.authors})}
+            **make_helpers(urls, {entry.slug: entry for entry in config.authors}, images)}
 
 
 def make_renderer(site: Site) -> Renderer:
     templates = site.templates
     return Renderer(templates.env, site_globals(site.config, site.archive, site.urls, templates.assets,
-                                                sections_of(site.archive)),
+                                                sections_of(site.archive), site.images),
                     templates.template_dirs, site.bodies)
 
 
@@ -163,7 +165,7 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
                          scheduled=len(site.content.scheduled), next_due=_iso(site.content.next_due))
     facts = site.templates.facts
     fingerprinter = Fingerprinter(fingerprint_base(config, facts.fingerprint, sections_of(site.archive)), site.archive,
-                                  facts.archive_templates, facts.body_templates)
+                                  facts.archive_templates, facts.body_templates, site.images)
     staging = start_staging(output)
     with contextlib.ExitStack() as stack, transaction(staging) as apply:
         with timer.step("render", len(pages)):
@@ -173,6 +175,14 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
             extra = static_outputs(site)
             changed = rendered.changed + [name for name, value in extra.items()
                                           if staging.write(name, file_bytes(value))]
+        if site.images.sets:
+            with timer.step("images"):
+                made, pictures = produce_images(site.images, config.root, staging, existing,
+                                                cache.folder / "images" if cache.folder else None,
+                                                config.images.quality, jobs, timer.advance)
+                changed += made
+        else:
+            pictures = set()
         index = drop_index(existing)
         key = index_key(config, pages)
         if site.searchable and (not options.index_search or index_is_current(
@@ -183,12 +193,12 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
                 index = index_site(config, pages, staging, existing)
         held = stack.enter_context(interrupts_held())
         with timer.step("write"), guard or contextlib.nullcontext():
-            wanted = {page.output for page in pages} | set(extra) | {MARKER}
+            wanted = {page.output for page in pages} | set(extra) | pictures | {MARKER}
             removed = sorted(f for f in existing - wanted if not f.startswith(BUNDLE_FOLDER + "/")) + index.removed
             apply(sorted(changed + index.changed), removed)
         held.check()  # Ctrl-C while files moved: roll them back (the cache is not saved yet)
         result.written, result.removed = len(changed) + len(index.changed), len(removed)
-        result.unchanged = len(pages) + len(extra) - len(changed) + index.unchanged
+        result.unchanged = len(pages) + len(extra) + len(pictures) - len(changed) + index.unchanged
         if changed or removed or index.changed or folders != (state.output.folder_times if state else None):
             files = (existing - set(removed)) | set(changed) | set(index.changed) | {MARKER}
             folders = snapshot(output, files)
@@ -199,7 +209,7 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
                        _state(site, inputs, files, folders, _index_state(site, options, state, key, pages,
                                                                          rendered, changed), result),
                        archive_memo=site.learned.archive_memo if site.learned.archive_memo_changed else None,
-                       published=site.learned.published)
+                       published=site.learned.published, pictures=site.learned.pictures)
     result.notes += site.notes
     return result
 

@@ -17,6 +17,7 @@ class Renderer:
     def __init__(self, env: jinja2.Environment, globals_: dict, template_dirs: tuple[Path, ...], bodies):
         self.env = env
         env.bodies = bodies  # resolves article.body_html (builder.templates)
+        env.body_pictures = globals_.get("body_pictures")
         # Environment globals, not render arguments: imported macros see them too.
         env.globals.update(globals_)
         if env.cache is not None:  # templates loaded earlier (to check them) hold the globals they saw

@@ -22,10 +22,29 @@ URL scheme (pretty URLs: each page is a folder holding index.html):
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 
 SEARCH_BUNDLE = "pagefind"  # the output folder of the search index and Pagefind's UI files
 TERM_FOLDERS = {"country": "countries", "topic": "topics", "author": "authors"}
+
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif")  # pictures the build resizes
+
+
+def local_image_file(article_path: str, src: str) -> str | None:
+    """The file a picture's src names, relative to the site folder: 'content/2025/photo.jpg' for
+    'photo.jpg' beside content/2025/x.md, 'static/images/p.jpg' for '/images/p.jpg'; None for a
+    URL or a path that leaves the site."""
+    if src.startswith(("http://", "https://", "//", "data:")) or "?" in src or "#" in src:
+        return None
+    if not src.lower().endswith(IMAGE_SUFFIXES):
+        return None
+    if src.startswith("/"):
+        file = posixpath.normpath("static" + src)
+        return file if file.startswith("static/") else None
+    file = posixpath.normpath(posixpath.join(posixpath.dirname(article_path), src))
+    return file if file.startswith("content/") else None
 
 
 def under_base(url: str, base_path: str) -> str:
@@ -118,6 +137,10 @@ class Urls:
 
     def asset(self, name: str, version: str = "") -> str:
         return self._path(f"static/{name}") + (f"?v={version}" if version else "")
+
+    def image(self, output: str) -> str:
+        """A resized picture's file (builder.images: 'images/<key>/<name>')."""
+        return self._path(output)
 
     def icon(self, name: str) -> str:
         """An icon or the web app manifest, at the site's root (builder.favicon)."""

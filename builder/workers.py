@@ -51,18 +51,19 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def run(function, items: list, jobs: int, advance=None) -> list:
+def run(function, items: list, jobs: int, advance=None, per_worker: int = MIN_JOBS_PER_WORKER) -> list:
     """``function(chunk) -> list`` over ``items`` split in contiguous chunks; results concatenated.
 
     ``advance(count)``: told how many items are done each time a chunk comes back (progress).
+    ``per_worker``: how many items make a worker worth forking (pictures: one is enough).
     """
-    jobs = max(1, min(jobs, len(items) // MIN_JOBS_PER_WORKER))
+    jobs = max(1, min(jobs, len(items) // per_worker))
     if jobs == 1:
         results = function(items)
         if advance:
             advance(len(items))
         return results
-    chunks = _chunks(items, jobs)
+    chunks = _chunks(items, jobs) if per_worker >= MIN_JOBS_PER_WORKER else [[item] for item in items]
     _shared["function"] = function
     # Frozen objects are never scanned by the collector: the workers then leave the
     # parent's archive alone (scanning it would also copy its pages into each worker).

@@ -153,12 +153,12 @@ INVALID_SITES = [
     {
         "id": "image-without-alt",
         "files": {C: article("Gamma", "2025-06-15", image="{src: /images/x.jpg}")},
-        "problems": [f"{C}:4: 'image' needs 'alt' text describing the picture"],
+        "problems": [f"{C}:4: 'image' needs 'alt' text describing the picture (alt: \"\" for a decorative one)"],
     },
     {
-        "id": "image-relative-src",
+        "id": "image-missing-beside-the-article",
         "files": {C: article("Gamma", "2025-06-15", image="{src: images/x.jpg, alt: A map}")},
-        "problems": [f"{C}:4: image src 'images/x.jpg' must start with http://, https:// or /"],
+        "problems": [f"{C}:4: image content/2025/images/x.jpg: no such picture file"],
     },
     {
         "id": "template-syntax-error",

@@ -29,8 +29,10 @@ def config_rows() -> list[tuple[str, str]]:
 def toml_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (dict, tuple)):
-        return "{}" if isinstance(value, dict) else "[]"
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(json.dumps(item) for item in value) + "]"
     return json.dumps(value)
 
 

@@ -46,7 +46,7 @@ def hostile_site(tmp_path_factory):
             slug="hostile", updated="2025-06-14T08:00:00", summary=yaml_value(HOSTILE_SUMMARY),
             author=yaml_value([HOSTILE_AUTHOR]), countries="[Japan, France]",
             topics=yaml_value(["Trade", HOSTILE_TOPIC]), source=yaml_value(HOSTILE_SOURCE),
-            image=yaml_value({"src": "/images/a.jpg", "alt": HOSTILE_ALT})),
+            image=yaml_value({"src": "https://cdn.example.org/images/a.jpg", "alt": HOSTILE_ALT})),
     }
     write_files(site, files)
     run_cli("build", "--site", str(site), check=True)
@@ -83,7 +83,7 @@ def test_article_metadata_fields(hostile_site):
     assert page.link("canonical") == [link]
     assert page.one("og:type") == "article"
     assert page.one("og:url") == link
-    assert page.one("og:image") == page.one("twitter:image") == BASE + "images/a.jpg"
+    assert page.one("og:image") == page.one("twitter:image") == "https://cdn.example.org/images/a.jpg"
     assert page.one("twitter:card") == "summary_large_image"
     assert page.one("article:published_time") == "2025-06-13T09:30:00+00:00"
     assert page.one("article:modified_time") == "2025-06-14T08:00:00+00:00"
@@ -93,7 +93,7 @@ def test_article_metadata_fields(hostile_site):
     assert data["datePublished"] == "2025-06-13T09:30:00+00:00"
     assert data["dateModified"] == "2025-06-14T08:00:00+00:00"
     assert data["url"] == data["mainEntityOfPage"] == link
-    assert data["image"] == [BASE + "images/a.jpg"]
+    assert data["image"] == ["https://cdn.example.org/images/a.jpg"]
     plain = head(hostile_site / "2025/06/plain/index.html")
     (plain_data,) = plain.json_ld()
     assert "isBasedOn" not in plain_data and "image" not in plain_data

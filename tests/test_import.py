@@ -201,7 +201,7 @@ TRICKY = ["# not a heading", "#hashtag stays", "1. not a list", "2025. A year", 
 
 @pytest.mark.parametrize("line", TRICKY)
 def test_escaped_lines_render_as_the_plain_text_they_are(line):
-    rendered, first_paragraph = render_markdown(escape_markdown(line), False, "/")
+    rendered, first_paragraph, _ = render_markdown(escape_markdown(line), False, "/")
     assert rendered.count("<p>") == 1 and rendered.startswith("<p>")
     assert first_paragraph == " ".join(line.split())
     for markup in ("<em", "<strong", "<code", "<a ", "<h", "<ol", "<ul", "<blockquote", "<hr", "<s>",

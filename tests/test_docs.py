@@ -76,6 +76,7 @@ def test_every_link_between_the_documents_resolves():
     broken = []
     for path in [REPO / "README.md", *DOCS]:
         text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.DOTALL)
+        text = re.sub(r"`[^`\n]+`", "", text)  # inline code shows syntax, not links
         for target in re.findall(r"\]\(([^)\s]+)\)", text) + re.findall(r'src="([^"]+)"', text):
             if re.match(r"^[a-z]+:", target):
                 continue

@@ -207,7 +207,8 @@ def generated_site(corpus, tmp_path_factory):
 
 def test_json_ld_parses_on_every_article_of_a_generated_archive(generated_site):
     entries = check_sitemap_against_pages(generated_site, BASE)
-    articles = [url for url in entries if url.count("/") == 7]  # https://example.org/archive/YYYY/MM/slug/
+    article_url = re.compile(re.escape(BASE) + r"\d{4}/\d{2}/(?!page/)[^/]+/$")  # BASE + YYYY/MM/slug/
+    articles = [url for url in entries if article_url.match(url)]
     assert len(articles) == CORPUS_SIZE
     for url in articles:
         page = head(file_for(generated_site, url, BASE))

@@ -36,6 +36,20 @@ SAMPLE_PAGES = {
     "404": "/404.html",
 }
 
+def picture_bytes(width: int, height: int, kind: str) -> bytes:
+    """A made-up picture (a few coloured bands), so that pages carry real images."""
+    import io
+
+    from PIL import Image, ImageDraw
+    image = Image.new("RGB", (width, height), (60, 90, 140))
+    draw = ImageDraw.Draw(image)
+    for band in range(0, width, width // 8):
+        draw.rectangle((band, 0, band + width // 16, height), fill=(200, band % 255, 80))
+    buffer = io.BytesIO()
+    image.save(buffer, format=kind)
+    return buffer.getvalue()
+
+
 # A small site with what the sample lacks: several pages of listings, related
 # articles with backlinks, "More on this story", authors, a source, a body link.
 PAGED_FILES = {
@@ -52,7 +66,12 @@ PAGED_FILES = {
     # What the newsroom features add: a running story, a correction, an old address.
     "content/2025/part-1.md": article("Talks open in Geneva", "2025-04-01", author="A. Writer",
                                       story="Geneva talks", corrections='[{date: 2025-04-02, text: "The venue was wrong."}]',
-                                      aliases='["/2025/04/geneva-opens/"]'),
+                                      aliases='["/2025/04/geneva-opens/"]',
+                                      image='{src: geneva.jpg, alt: "Delegates in a hall", caption: "The opening session.", '
+                                            'credit: "Generated picture"}',
+                                      body="The talks opened.\n\n![A map of the venue](venue.png)\n\nMore text."),
+    "content/2025/geneva.jpg": picture_bytes(1600, 1000, "JPEG"),
+    "content/2025/venue.png": picture_bytes(700, 500, "PNG"),
     "content/2025/part-2.md": article("Talks stall in Geneva", "2025-04-08", author="A. Writer", story="Geneva talks"),
 }
 PAGED_PAGES = {
@@ -485,3 +504,10 @@ def test_no_card_is_left_alone_in_the_last_row_of_a_listing(browser, paged_origi
             assert gap < 0.02, (path, gap)  # the last story ends at the list's right edge: its row is full
     finally:
         page.close()
+
+
+def test_an_article_with_pictures_stays_under_the_size_budget_images_excluded(paged_out):
+    html = (paged_out / "2025/04/part-1/index.html").read_bytes()
+    css = (paged_out / "static" / "style.css").read_bytes()
+    assert b"<picture" in html and b"body-picture" in html
+    assert len(html) + len(css) < 30 * 1024, (len(html), len(css))

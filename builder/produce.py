@@ -29,8 +29,8 @@ from builder.output import MARKER, Staging, snapshot, start_staging, transaction
 from builder.pipeline import Site, Timer
 from builder.problems import Problem, raise_if_any
 from builder.render import Renderer
-from builder.search import BUNDLE_FOLDER, drop_index, index_is_current, index_key, index_site, keep_index
-from builder.state import BuildState, Counts, OutputListing
+from builder.search import BUNDLE_FOLDER, IndexPlan, drop_index, index_site, keep_index, plan_index
+from builder.state import BuildState, Counts, OutputListing, SearchIndexState
 from builder.templates import make_helpers
 from builder.urls import Urls
 
@@ -116,7 +116,8 @@ def check_site(site: Site, timer: Timer, jobs: int) -> BuildResult:
             result.rendered = len(rendered.rendered)
         if site.searchable:
             with timer.step("search"):
-                index_site(site.config, site.pages, staging, set())
+                plan = plan_index(site.config, site.pages, None, {}, None, set())
+                index_site(site.config, plan, staging, set(), jobs)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return result
@@ -147,14 +148,16 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
             extra = static_outputs(site)
             changed = rendered.changed + [name for name, path in extra.items()
                                           if staging.write(name, path.read_bytes())]
-        index = drop_index(existing)
-        key = index_key(config, pages)
-        if site.searchable and (not options.index_search or index_is_current(
-                key, state.search_index if state else "", pages, changed, existing)):
-            index = keep_index(existing)
-        elif site.searchable:
-            with timer.step("search"):
-                index = index_site(config, pages, staging, existing)
+        index, plan = drop_index(existing), None
+        if site.searchable:
+            # Each shard's key comes from its pages' fingerprints: no page is read to decide.
+            plan = plan_index(config, pages, _fingerprints(rendered), state.search_index.keys() if state else {},
+                              output, existing)
+            if options.index_search and plan.work:
+                with timer.step("search"):
+                    index = index_site(config, plan, staging, existing, jobs)
+            else:
+                index = keep_index(existing)
         held = stack.enter_context(interrupts_held())
         with timer.step("write"), guard or contextlib.nullcontext():
             wanted = {page.output for page in pages} | set(extra) | {MARKER}
@@ -170,23 +173,30 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
             files = existing
         with timer.step("save"):
             cache.save(site.learned.records, rendered.records,
-                       _state(site, inputs, files, folders, _index_state(site, options, state, key, pages,
-                                                                         rendered, changed), result),
+                       _state(site, inputs, files, folders, _index_state(options, state, plan), result),
                        archive_memo=site.learned.archive_memo if site.learned.archive_memo_changed else None)
     return result
 
 
-def _index_state(site: Site, options, state: BuildState | None, key: str, pages, rendered, changed) -> str:
-    """The search-index key to remember: this build's, or '' when the index is behind the pages."""
-    if not site.searchable:
-        return ""
+def _fingerprints(rendered: "Rendered") -> dict[str, str]:
+    return {output: record if isinstance(record, str) else record.fingerprint
+            for output, record in rendered.records.items()}
+
+
+def _index_state(options, state: BuildState | None, plan: IndexPlan | None) -> SearchIndexState:
+    """Each shard's key to remember: this build's, or '' for a shard the index is behind
+    (a build that did not index: serve's, before it indexes in the background)."""
+    if plan is None:
+        return SearchIndexState()
     if options.index_search:
-        return key
-    touched = {pages[i].output for i in rendered.rendered if pages[i].indexed}.intersection(changed)
-    return "" if touched or state is None else state.search_index
+        return SearchIndexState(tuple(sorted(plan.keys.items())))
+    known = state.search_index.keys() if state else {}
+    shards = {name: "" if name in plan.stale else key for name, key in plan.keys.items()}
+    shards.update((name, "") for name in known if name not in shards)  # still in the output: to remove
+    return SearchIndexState(tuple(sorted(shards.items())))
 
 
-def _state(site: Site, inputs: Inputs, files: set[str], folders: dict[str, int], search_index: str,
+def _state(site: Site, inputs: Inputs, files: set[str], folders: dict[str, int], search_index: SearchIndexState,
            result: BuildResult) -> BuildState:
     return BuildState(inputs=inputs.inputs, signature=inputs.signature,
                       output=OutputListing(frozenset(files), tuple(sorted(folders.items()))),

@@ -207,25 +207,40 @@ def test_build_indexes_articles_and_reports_the_search_time(make_site):
     result = run_cli("build", "--site", str(site), check=True)
     assert re.search(r"search \d+\.\d\ds", result.stdout), result.stdout
     out = site / "output"
-    entry = json.loads((out / "pagefind/pagefind-entry.json").read_text())
-    assert entry["languages"]["en"]["page_count"] == 5
+    manifest = json.loads((out / "pagefind/shards.json").read_text())
+    assert manifest["pages"] == 5 and [s["name"] for s in manifest["shards"]] == ["2025", "2024", "2023"]
+    entry = json.loads((out / "pagefind/shards/2025/pagefind-entry.json").read_text())
+    assert entry["languages"]["en"]["page_count"] == 3
     assert (out / "search/index.html").is_file()
     assert 'action="/search/"' in (out / "index.html").read_text()
 
 
 def test_a_rebuild_carries_unchanged_index_files_over(make_site):
+    """(Shards since the index is split by date: the other years' shards are not even indexed again.)"""
     site = make_site(FIXTURE)
     run_cli("build", "--site", str(site), check=True)
-    fragments = {p.name: p.stat().st_ino for p in (site / "output/pagefind/fragment").iterdir()}
+
+    def files():
+        return {p.relative_to(site / "output/pagefind").as_posix(): p.stat().st_ino
+                for p in (site / "output/pagefind").rglob("*") if p.is_file()}
+
+    def fragments(found):
+        return {name: inode for name, inode in found.items() if name.endswith(".pf_fragment")}
+
+    before = files()
     write_files(site, {"content/f.md": article("Foxtrot tariff note", "2025-10-01")})
-    run_cli("build", "--site", str(site), check=True)
-    after = {p.name: p.stat().st_ino for p in (site / "output/pagefind/fragment").iterdir()}
-    assert len(fragments) == 5 and len(after) == 6
-    assert {name: after.get(name) for name in fragments} == fragments  # the same files, untouched
-    entry = json.loads((site / "output/pagefind/pagefind-entry.json").read_text())
-    assert entry["languages"]["en"]["page_count"] == 6
-    files = {p.relative_to(site / "output").as_posix() for p in (site / "output/pagefind").rglob("*.pf_meta")}
-    assert len(files) == 1, files  # the previous index's metadata file is gone
+    result = run_cli("build", "--site", str(site), check=True)
+    after = files()
+    assert len(fragments(before)) == 5 and len(fragments(after)) == 6
+    assert {name: after.get(name) for name in fragments(before)} == fragments(before)  # the same files, untouched
+    assert {n: i for n, i in after.items() if not n.startswith("shards/2025/")} == \
+        {n: i for n, i in before.items() if not n.startswith("shards/2025/") and n != "shards.json"} | \
+        {"shards.json": after["shards.json"]}  # 2023 and 2024 untouched, the runtime too
+    entry = json.loads((site / "output/pagefind/shards/2025/pagefind-entry.json").read_text())
+    assert entry["languages"]["en"]["page_count"] == 4
+    metas = [name for name in after if name.endswith(".pf_meta")]
+    assert len(metas) == 3, metas  # the 2025 shard's previous metadata file is gone
+    assert "search" in result.stdout
 
 
 def test_an_archive_without_articles_builds_without_an_index(make_site):
@@ -239,7 +254,7 @@ def test_an_archive_without_articles_builds_without_an_index(make_site):
 def test_search_can_be_turned_off(make_site, how):
     site = make_site(FIXTURE)
     run_cli("build", "--site", str(site), check=True)
-    assert (site / "output/pagefind/pagefind-entry.json").is_file()
+    assert (site / "output/pagefind/shards.json").is_file()
     if how == "site.toml":
         write_files(site, {"site.toml": "[search]\nenabled = false\n"})
     result = run_cli("build", "--site", str(site), *(["--no-search"] if how == "flag" else []), check=True)

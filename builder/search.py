@@ -354,10 +354,11 @@ def _stage(config: SiteConfig, plan: IndexPlan, stale: list[Shard], work: Path, 
         os.replace(path, target)
         changed.append(relative)
 
-    tags = {}
+    tags, wasm = {}, set()
     for shard in stale:
         bundle = work / shard.name / "bundle"
-        tags[shard.name] = _entry_tag(bundle)
+        tags[shard.name], language_wasm = _entry_tag(bundle)
+        wasm.add(language_wasm)
         for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
             name = path.relative_to(bundle).as_posix()
             if _is_index_file(name):
@@ -366,32 +367,41 @@ def _stage(config: SiteConfig, plan: IndexPlan, stale: list[Shard], work: Path, 
     if runtime is not None:
         for path in sorted(p for p in runtime.iterdir() if p.is_file() and _is_runtime(p.name)):
             data = path.read_bytes()
-            stage_bytes(f"{BUNDLE_FOLDER}/{path.name}", runtime_script(data) if path.name == "pagefind.js" else data)
+            if path.name == "pagefind.js":
+                data = runtime_script(data)
+                script = data
+            stage_bytes(f"{BUNDLE_FOLDER}/{path.name}", data)
     else:
         kept.update(f for f in existing if f.startswith(BUNDLE_FOLDER + "/") and _is_runtime(f.split("/", 1)[1]))
+        script = (staging.output / RUNTIME_SCRIPT).read_bytes()
     stale_names = {shard.name for shard in stale}
     for shard in plan.shards:
         if shard.name not in stale_names:  # carried over as the output has it
             kept.update(f for f in existing if f.startswith(shard.folder + "/"))
-            tags[shard.name] = _entry_tag(staging.output / shard.folder)
-    stage_bytes(MANIFEST, manifest(config, plan.shards, tags))
+            tags[shard.name], language_wasm = _entry_tag(staging.output / shard.folder)
+            wasm.add(language_wasm)
+    if len(wasm) != 1:
+        raise ToolFailed(f"Pagefind's shards need different WebAssembly modules ({', '.join(sorted(wasm))})")
+    stage_bytes(MANIFEST, manifest(config, plan.shards, tags, hashlib.sha256(script).hexdigest()[:12], wasm.pop()))
     removed = sorted(f for f in existing if f.startswith(BUNDLE_FOLDER + "/") and f not in kept)
     return IndexChange(changed=sorted(changed), removed=removed, unchanged=len(kept) - len(changed),
                        indexed=tuple(shard.name for shard in stale))
 
 
-def _entry_tag(bundle: Path) -> str:
+def _entry_tag(bundle: Path) -> tuple[str, str]:
     """The hash of a bundle's metadata (it names every chunk and fragment, so it changes
-    whenever the bundle does): the browser may cache the bundle's entry file under it."""
+    whenever the bundle does: the browser may cache the bundle's entry file under it), and
+    the name of the WebAssembly module it needs."""
     try:
         entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
-        return "-".join(language["hash"] for _, language in sorted(entry["languages"].items()))
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        languages = [language for _, language in sorted(entry["languages"].items())]
+        return "-".join(language["hash"] for language in languages), languages[0]["wasm"]
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
         raise ToolFailed(f"Pagefind wrote no readable index in {bundle.name} ({type(error).__name__}: {error})") \
             from error
 
 
-def manifest(config: SiteConfig, shards, tags: dict[str, str]) -> bytes:
+def manifest(config: SiteConfig, shards, tags: dict[str, str], runtime: str, wasm: str) -> bytes:
     """pagefind/shards.json: what the search page reads first (the same input, the same bytes)."""
     filters: dict[str, dict[str, int]] = {}
     entries = []
@@ -403,7 +413,8 @@ def manifest(config: SiteConfig, shards, tags: dict[str, str]) -> bytes:
                     counts[value] = counts.get(value, 0) + 1
         entries.append({"name": shard.name, "path": f"shards/{shard.name}/", "pages": len(shard.pages),
                         "first": shard.first, "last": shard.last, "tag": tags[shard.name]})
-    data = {"format": INDEX_FORMAT, "pagefind": pagefind_version(), "language": config.search_language,
+    data = {"format": INDEX_FORMAT, "pagefind": pagefind_version(), "runtime": runtime, "wasm": wasm,
+            "language": config.search_language,
             "pages": sum(len(shard.pages) for shard in shards), "shards": entries,
             "filters": {name: dict(sorted(counts.items())) for name, counts in sorted(filters.items())}}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False).encode("utf-8")

@@ -150,8 +150,8 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
                                           if staging.write(name, path.read_bytes())]
         index, plan = drop_index(existing), None
         if site.searchable:
-            # Each shard's key comes from its pages' fingerprints: no page is read to decide.
-            plan = plan_index(config, pages, _fingerprints(rendered), state.search_index.keys() if state else {},
+            # Shards with a page whose bytes changed (render compared them), or whose key changed.
+            plan = plan_index(config, pages, set(rendered.changed), state.search_index.keys() if state else {},
                               output, existing)
             if options.index_search and plan.work:
                 with timer.step("search"):
@@ -176,11 +176,6 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
                        _state(site, inputs, files, folders, _index_state(options, state, plan), result),
                        archive_memo=site.learned.archive_memo if site.learned.archive_memo_changed else None)
     return result
-
-
-def _fingerprints(rendered: "Rendered") -> dict[str, str]:
-    return {output: record if isinstance(record, str) else record.fingerprint
-            for output, record in rendered.records.items()}
 
 
 def _index_state(options, state: BuildState | None, plan: IndexPlan | None) -> SearchIndexState:

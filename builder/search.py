@@ -10,11 +10,12 @@ Pagefind bundle under ``pagefind/shards/<name>/``; Pagefind's peak memory follow
 shard's size (about 0.23 MiB a page), not the archive's, and up to ``jobs`` shards are
 indexed at once (one Pagefind process each, about one core).
 
-A shard's **key** is made without reading any page: the fingerprints the render step
-computed for its pages (builder.produce; equal fingerprints mean equal bytes), the
-search settings and Pagefind's version. The build state keeps every shard's key
-(builder.state.SearchIndexState); a shard is indexed again when its key changed or its
-files are missing from the output.
+A shard is indexed again when one of its pages got new bytes in this build (render
+compares every page it renders with the output; pages whose fingerprint did not change
+are not even rendered), when its **key** changed — which pages it holds, the search
+settings, Pagefind's version — or when its files are missing from the output. No page is
+read to decide. The build state keeps every shard's key (builder.state.SearchIndexState),
+'' for a shard whose pages changed in a build that did not index (serve's rebuilds).
 
 Besides the shards the output holds Pagefind's search runtime once (``pagefind.js``
 and its WebAssembly, shared by every shard in the browser) and a manifest,
@@ -166,13 +167,13 @@ def plan_shards(pages, limit: int = MAX_SHARD_PAGES) -> list[Shard]:
     return shards[::-1]
 
 
-def shard_key(config: SiteConfig, shard: Shard, fingerprints: dict[str, str]) -> str:
-    """What the shard's index is made from, without reading a page: its pages' fingerprints
-    (render's: equal fingerprints, equal bytes), the search settings and Pagefind's version."""
+def shard_key(config: SiteConfig, shard: Shard) -> str:
+    """What the shard's index is made from besides its pages' bytes: which pages, the
+    search settings and Pagefind's version."""
     digest = hashlib.sha256(repr((INDEX_FORMAT, shard.name, pagefind_version(), config.search,
                                   config.search_language, config.base_path)).encode())
     for page in shard.pages:
-        digest.update(f"{page.output}\0{fingerprints[page.output]}\n".encode())
+        digest.update(f"{page.output}\n".encode())
     return digest.hexdigest()
 
 
@@ -186,14 +187,15 @@ class IndexPlan:
     work: bool  # anything to change in the output's index (shards to index, to remove, the manifest)
 
 
-def plan_index(config: SiteConfig, pages, fingerprints: dict[str, str] | None, known: dict[str, str],
+def plan_index(config: SiteConfig, pages, changed: set[str] | None, known: dict[str, str],
                output: Path | None, existing) -> IndexPlan:
-    """Which shards to index: those whose key is not the one the output's shard was made
-    with, or whose files the output lacks. ``fingerprints`` None (check): every shard."""
+    """Which shards to index: those with a page whose bytes this build changed, those whose
+    key is not the one the output's shard was made with, and those whose files the output
+    lacks. ``changed`` None (check): every shard."""
     shards = tuple(plan_shards(pages))
-    keys = {s.name: shard_key(config, s, fingerprints) if fingerprints is not None else "" for s in shards}
-    stale = [s.name for s in shards if not keys[s.name] or known.get(s.name) != keys[s.name]
-             or not _complete(output, s.folder, existing)]
+    keys = {s.name: shard_key(config, s) for s in shards}
+    stale = [s.name for s in shards if changed is None or known.get(s.name) != keys[s.name]
+             or any(page.output in changed for page in s.pages) or not _complete(output, s.folder, existing)]
     runtime = {MANIFEST, RUNTIME_SCRIPT}
     if shards and not stale and not runtime <= set(existing):
         stale = [shards[0].name]  # the runtime comes with any Pagefind run: the smallest useful one

@@ -149,8 +149,9 @@ def page_sort_key(page: Page) -> str:
     return sort_date(page.context.article.date)
 
 
-def plan_shards(pages, limit: int = MAX_SHARD_PAGES) -> list[Shard]:
-    """The indexed pages in shards, newest shard first."""
+def plan_shards(pages, limit: int | None = None) -> list[Shard]:
+    """The indexed pages in shards of at most ``limit`` (MAX_SHARD_PAGES) pages, newest shard first."""
+    limit = limit or MAX_SHARD_PAGES
     items = sorted((page_sort_key(page), page.output, index) for index, page in enumerate(pages) if page.indexed)
     shards: list[Shard] = []
 
@@ -390,33 +391,38 @@ def _stage(config: SiteConfig, plan: IndexPlan, stale: list[Shard], work: Path, 
                        indexed=tuple(shard.name for shard in stale))
 
 
-def _entry_tag(bundle: Path) -> tuple[str, str]:
-    """The hash of a bundle's metadata (it names every chunk and fragment, so it changes
-    whenever the bundle does: the browser may cache the bundle's entry file under it), and
-    the name of the WebAssembly module it needs."""
+def _entry_tag(bundle: Path) -> tuple[dict, str]:
+    """A bundle's entry file (what Pagefind's JS reads first; the manifest carries it, so the
+    browser need not fetch one per shard), and the name of the WebAssembly module it needs."""
     try:
         entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
         languages = [language for _, language in sorted(entry["languages"].items())]
-        return "-".join(language["hash"] for language in languages), languages[0]["wasm"]
+        return entry, languages[0]["wasm"]
     except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
         raise ToolFailed(f"Pagefind wrote no readable index in {bundle.name} ({type(error).__name__}: {error})") \
             from error
 
 
-def manifest(config: SiteConfig, shards, tags: dict[str, str], runtime: str, wasm: str) -> bytes:
-    """pagefind/shards.json: what the search page reads first (the same input, the same bytes)."""
+def manifest(config: SiteConfig, shards, entries_by_name: dict[str, dict], runtime: str, wasm: str) -> bytes:
+    """pagefind/shards.json: what the search page reads first (the same input, the same bytes).
+
+    Per shard, newest first: its folder, size, date range and Pagefind's entry (the
+    metadata file's hash per language); for the archive: every filter value's count."""
     filters: dict[str, dict[str, int]] = {}
     entries = []
+    include = sorted({c for e in entries_by_name.values() for c in e.get("include_characters", [])})
     for shard in shards:
         for page in shard.pages:
             for name, values in expected_filters(page).items():
                 counts = filters.setdefault(name, {})
                 for value in values:
                     counts[value] = counts.get(value, 0) + 1
+        entry = entries_by_name[shard.name]
         entries.append({"name": shard.name, "path": f"shards/{shard.name}/", "pages": len(shard.pages),
-                        "first": shard.first, "last": shard.last, "tag": tags[shard.name]})
+                        "first": shard.first, "last": shard.last, "version": entry.get("version", ""),
+                        "languages": entry["languages"]})
     data = {"format": INDEX_FORMAT, "pagefind": pagefind_version(), "runtime": runtime, "wasm": wasm,
-            "language": config.search_language,
+            "language": config.search_language, "include_characters": include,
             "pages": sum(len(shard.pages) for shard in shards), "shards": entries,
             "filters": {name: dict(sorted(counts.items())) for name, counts in sorted(filters.items())}}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False).encode("utf-8")

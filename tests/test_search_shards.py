@@ -204,7 +204,8 @@ def test_the_manifest_lists_shards_filters_and_the_runtime(make_site):
     assert manifest["filters"]["year"] == {"2023": 1, "2024": 1, "2025": 2}
     for shard in manifest["shards"]:
         entry = json.loads((out / shard["path"] / "pagefind-entry.json").read_text())
-        assert entry["languages"]["en"]["hash"] == shard["tag"]
+        assert entry["languages"] == shard["languages"]  # the page reads it from here
+        assert (out / shard["path"] / f"pagefind.{entry['languages']['en']['hash']}.pf_meta").is_file()
         assert not (out / shard["path"] / "pagefind.js").exists()  # the runtime is shared, not per shard
     # Pagefind's own UI is not shipped: the search page has its own.
     assert sorted(p.name for p in out.iterdir() if p.is_file()) == [

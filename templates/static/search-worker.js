@@ -5,7 +5,8 @@
 // bundle each) and a manifest, pagefind/shards.json: the shards newest first, their sizes,
 // every filter value with its count. Here each shard gets one of Pagefind's own
 // PagefindInstance objects (pagefind.js, which the build makes export it), all sharing one
-// WebAssembly module: one download, one instantiation. A query runs on every shard; then
+// WebAssembly module (one download, one instantiation) and taking their entry from the
+// manifest; each loads its metadata and filter files. A query runs on every shard; then
 //   - counts (the total and every filter value's) are the sums over the shards: exact;
 //   - "newest"/"oldest": the shards hold disjoint date ranges, so the archive's order is
 //     the shards in date order, each in the order Pagefind sorts it (by the date sort key);
@@ -50,8 +51,15 @@ async function start(bundle, base) {
   const loader = new Instance({ basePath: bundle, baseUrl: base });
   const wasm = loader.backend({ module_or_path: loader.decompress(new Uint8Array(wasmBytes), "WebAssembly") });
   const shards = manifest.shards.map((info) => {
-    const index = new Instance({ basePath: bundle + info.path, baseUrl: base, metaCacheTag: info.tag });
+    const index = new Instance({ basePath: bundle + info.path, baseUrl: base });
     index.loadWasm = () => wasm;
+    // The manifest carries each shard's entry file (the name of its metadata file): one
+    // request less per shard.
+    index.loadEntry = async () => {
+      index.languages = info.languages;
+      index.loadedVersion = info.version;
+      index.includeCharacters = manifest.include_characters;
+    };
     // Every filter file too: Pagefind counts filter values only over the filters it loaded.
     return { info, index, loading: index.init(manifest.language, { load_wasm: true }).then(() => index.filters()) };
   });

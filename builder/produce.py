@@ -150,9 +150,10 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
                                           if staging.write(name, path.read_bytes())]
         index, plan = drop_index(existing), None
         if site.searchable:
-            # Shards with a page whose bytes changed (render compared them), or whose key changed.
+            # Shards with a page whose indexed part changed (render found the changed pages), or
+            # whose key changed.
             plan = plan_index(config, pages, set(rendered.changed), state.search_index.keys() if state else {},
-                              output, existing)
+                              output, existing, staging.folder)
             if options.index_search and plan.work:
                 with timer.step("search"):
                     index = index_site(config, plan, staging, existing, jobs)

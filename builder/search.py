@@ -10,11 +10,13 @@ Pagefind bundle under ``pagefind/shards/<name>/``; Pagefind's peak memory follow
 shard's size (about 0.23 MiB a page), not the archive's, and up to ``jobs`` shards are
 indexed at once (one Pagefind process each, about one core).
 
-A shard is indexed again when one of its pages got new bytes in this build (render
-compares every page it renders with the output; pages whose fingerprint did not change
-are not even rendered), when its **key** changed — which pages it holds, the search
-settings, Pagefind's version — or when its files are missing from the output. No page is
-read to decide. The build state keeps every shard's key (builder.state.SearchIndexState),
+A shard is indexed again when what Pagefind reads of one of its pages changed in this
+build, when its **key** changed — which pages it holds, the search settings, Pagefind's
+version — or when its files are missing from the output. Render compares every page it
+renders with the output (pages whose fingerprint did not change are not even rendered);
+of the article pages it changed, only the part Pagefind reads is compared (index_view:
+the element marked data-pagefind-body and every data-pagefind-* attribute), so a page
+whose "More on this story" or "Newer" link moved keeps its shard as it is. The build state keeps every shard's key (builder.state.SearchIndexState),
 '' for a shard whose pages changed in a build that did not index (serve's rebuilds).
 
 Besides the shards the output holds Pagefind's search runtime once (``pagefind.js``
@@ -43,6 +45,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -189,14 +192,26 @@ class IndexPlan:
 
 
 def plan_index(config: SiteConfig, pages, changed: set[str] | None, known: dict[str, str],
-               output: Path | None, existing) -> IndexPlan:
-    """Which shards to index: those with a page whose bytes this build changed, those whose
-    key is not the one the output's shard was made with, and those whose files the output
-    lacks. ``changed`` None (check): every shard."""
+               output: Path | None, existing, staged: Path | None = None) -> IndexPlan:
+    """Which shards to index: those with a page whose indexed part this build changed (its
+    new bytes in ``staged``, the old ones in ``output``), those whose key is not the one
+    the output's shard was made with, and those whose files the output lacks. ``changed``
+    None (check): every shard."""
     shards = tuple(plan_shards(pages))
     keys = {s.name: shard_key(config, s) for s in shards}
+
+    def moved(page: Page) -> bool:
+        if page.output not in changed:
+            return False
+        if staged is None or output is None:
+            return True
+        try:
+            return index_view((staged / page.output).read_bytes()) != index_view((output / page.output).read_bytes())
+        except OSError:  # a new page (no old version)
+            return True
+
     stale = [s.name for s in shards if changed is None or known.get(s.name) != keys[s.name]
-             or any(page.output in changed for page in s.pages) or not _complete(output, s.folder, existing)]
+             or any(moved(page) for page in s.pages) or not _complete(output, s.folder, existing)]
     runtime = {MANIFEST, RUNTIME_SCRIPT}
     if shards and not stale and not runtime <= set(existing):
         stale = [shards[0].name]  # the runtime comes with any Pagefind run: the smallest useful one
@@ -204,6 +219,39 @@ def plan_index(config: SiteConfig, pages, changed: set[str] | None, known: dict[
         f.startswith(BUNDLE_FOLDER + "/") and not f.startswith(SHARDS_FOLDER + "/") and f not in runtime
         and not _is_runtime(f[len(BUNDLE_FOLDER) + 1:]) for f in existing)
     return IndexPlan(shards, keys, tuple(stale), work)
+
+
+BODY_ATTRIBUTE = re.compile(rb"<([A-Za-z][\w-]*)\b[^>]*\bdata-pagefind-body\b")
+PAGEFIND_TAG = re.compile(rb"<[A-Za-z][^>]*\bdata-pagefind-[^>]*>[^<]*")
+
+
+def index_view(html: bytes) -> bytes:
+    """What Pagefind reads of a page, for comparing two versions: every element marked
+    data-pagefind-body (its whole source) and, elsewhere, every tag with a data-pagefind-*
+    attribute and the text right after it. A page without a marked body: all of it."""
+    parts, rest, at = [], [], 0
+    for start in BODY_ATTRIBUTE.finditer(html):
+        if start.start() < at:
+            continue
+        end = _element_end(html, start.group(1), start.start())
+        rest.append(html[at:start.start()])
+        parts.append(html[start.start():end])
+        at = end
+    if not parts:
+        return html
+    rest.append(html[at:])
+    return b"\0".join(parts) + b"\0\0" + b"\0".join(PAGEFIND_TAG.findall(b"".join(rest)))
+
+
+def _element_end(html: bytes, tag: bytes, start: int) -> int:
+    """Where the element opened at ``start`` ends (after its matching close tag)."""
+    pattern = re.compile(rb"<(/?)" + re.escape(tag) + rb"\b[^>]*>", re.IGNORECASE)
+    depth = 0
+    for match in pattern.finditer(html, start):
+        depth += -1 if match.group(1) else 1
+        if depth == 0:
+            return match.end()
+    return len(html)
 
 
 def _complete(output: Path | None, folder: str, existing) -> bool:

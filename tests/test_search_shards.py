@@ -145,12 +145,15 @@ def test_builds_index_only_the_shards_whose_pages_changed(make_site, logged_page
     untouched = {n: v for n, v in before.items() if n.startswith(("pagefind/shards/2024/", "pagefind/shards/2025/"))}
     assert {n: after[n] for n in untouched} == untouched
 
-    # a new article in the newest year (sharing no term, so that no older page lists it
-    # under "More on this story": only the newest article's page changes, for its "Newer" link)
-    write_files(site, {"content/e.md": article("Echo match report", "2025-09-01", "The match ended late.",
-                                               countries="[Canada]", topics="[Sport]")})
+    # a new article in the newest year: older pages list it ("More on this story", "Newer"),
+    # outside what Pagefind reads of them, so only its own shard is indexed again
+    b_page = site / "output/2024/03/b/index.html"
+    assert "Echo" not in b_page.read_text()
+    write_files(site, {"content/e.md": article("Echo tariff deadline", "2025-09-01", "The deadline moved.",
+                                               countries="[Japan]", topics="[Tariffs]")})
     run_cli("build", "--site", str(site), check=True)
-    assert logged_pagefind() == ["2025"]
+    assert "Echo tariff deadline" in b_page.read_text()  # the 2024 page changed…
+    assert logged_pagefind() == ["2025"]  # …but not its indexed part
     manifest = json.loads((site / "output/pagefind/shards.json").read_text())
     assert [(s["name"], s["pages"]) for s in manifest["shards"]] == [("2025", 3), ("2024", 1), ("2023", 1)]
 
@@ -260,3 +263,17 @@ def test_serve_refreshes_only_the_edited_articles_shard(make_site, logged_pagefi
         assert not cache.state.search_index.behind
     finally:
         cache.close()
+
+
+def test_the_index_view_is_what_pagefind_reads():
+    from builder.search import index_view
+    page = (b'<html><head><title>T</title></head><body><nav>Newer: X</nav>'
+            b'<article class="a" data-pagefind-body><h1>T</h1><article>nested</article><p>Body</p></article>'
+            b'<aside>More: Y</aside>%s</body></html>')
+    plain = page % b""
+    assert index_view(plain) == index_view(plain.replace(b"Newer: X", b"Newer: Z").replace(b"More: Y", b"More: Q"))
+    assert index_view(plain) != index_view(plain.replace(b"<p>Body</p>", b"<p>Body!</p>"))
+    assert index_view(plain) != index_view(plain.replace(b"nested", b"nested too"))  # the inner article counts
+    outside = page % b'<span data-pagefind-meta="image">a.png</span>'
+    assert index_view(outside) != index_view(outside.replace(b"a.png", b"b.png"))  # meta anywhere counts
+    assert index_view(b"<p>no body</p>") == b"<p>no body</p>"

@@ -1,9 +1,8 @@
 """Search: index the new version of the site with Pagefind, in shards, and check what it wrote.
 
-The article pages are split into **shards by date** (builder docs/search.md): one per
-year, and a year with more than MAX_SHARD_PAGES articles split by calendar units
-(quarters, then months, thirds of a month, days) until each part holds at most that
-many. The boundaries are calendar dates, so an article added or edited moves no other
+The article pages are split into **shards by date** (docs/search.md): one per year, and a
+year with more than MAX_SHARD_PAGES articles split by calendar units (halves, quarters,
+months, thirds of a month, days) until each part holds at most that many. The boundaries are calendar dates, so an article added or edited moves no other
 article to another shard: a build re-indexes only the shards whose pages changed, and
 the newest article usually touches only the newest shard. Each shard is its own
 Pagefind bundle under ``pagefind/shards/<name>/``; Pagefind's peak memory follows the
@@ -66,7 +65,9 @@ BUNDLE_FOLDER = SEARCH_BUNDLE  # the index, its manifest and Pagefind's runtime 
 SHARDS_FOLDER = f"{BUNDLE_FOLDER}/shards"  # one Pagefind bundle per shard
 MANIFEST = f"{BUNDLE_FOLDER}/shards.json"
 RUNTIME_SCRIPT = f"{BUNDLE_FOLDER}/pagefind.js"
-MAX_SHARD_PAGES = 1500  # Pagefind peaks near 0.23 MiB a page: ~360 MiB a process, two at once < 1 GiB
+# Pagefind peaks near 0.23 MiB a page: ~600 MiB a process at most. Fewer, larger shards cost
+# the browser fewer files (each shard has its own metadata, filter and word files to fetch).
+MAX_SHARD_PAGES = 2500
 INDEX_FORMAT = 1  # of the shard layout and the manifest; part of every shard key
 SHARD_FILES = ("index/", "filter/", "fragment/", "pagefind-entry.json", "pagefind.")  # kept of a bundle
 # The search worker builds on Pagefind's own per-index class; pagefind.js exports it too.
@@ -102,7 +103,7 @@ def pagefind_version() -> str:
 class Shard:
     """A date range of article pages, indexed as one Pagefind bundle."""
 
-    name: str  # '2025', '2025-q3', '2025-07', '2025-07-b' (days 11-20), '2025-07-14'
+    name: str  # '2025', '2025-h2', '2025-q3', '2025-07', '2025-07-b' (days 11-20), '2025-07-14'
     pages: tuple[Page, ...]  # oldest first
     first: str  # sort key (UTC, builder.templates.sort_date) of its oldest page
     last: str  # … and of its newest
@@ -112,7 +113,7 @@ class Shard:
         return f"{SHARDS_FOLDER}/{self.name}"
 
 
-LEVELS = 5  # year, quarter, month, third of a month, day
+LEVELS = 6  # year, half, quarter, month, third of a month, day
 
 
 def unit_name(level: int, key: str) -> str:
@@ -121,10 +122,12 @@ def unit_name(level: int, key: str) -> str:
     if level == 0:
         return year
     if level == 1:
-        return f"{year}-q{(int(month) - 1) // 3 + 1}"
+        return f"{year}-h{(int(month) - 1) // 6 + 1}"
     if level == 2:
-        return f"{year}-{month}"
+        return f"{year}-q{(int(month) - 1) // 3 + 1}"
     if level == 3:
+        return f"{year}-{month}"
+    if level == 4:
         return f"{year}-{month}-{'abc'[min((int(day) - 1) // 10, 2)]}"
     return f"{year}-{month}-{day}"
 

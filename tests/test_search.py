@@ -85,6 +85,7 @@ def result_titles(page, count: int) -> set[str]:
 
 
 def facet_count(page, name: str, value: str) -> str:
+    expect(page.locator(".search-filters")).not_to_have_attribute("aria-busy", "true")  # counts follow results
     row = page.locator(".facet-values li", has=page.locator(f'input[name="{name}"][value="{value}"]'))
     return row.locator(".facet-count").inner_text()
 

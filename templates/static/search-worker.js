@@ -60,11 +60,17 @@ async function start(bundle, base) {
       index.loadedVersion = info.version;
       index.includeCharacters = manifest.include_characters;
     };
-    // Every filter file too: Pagefind counts filter values only over the filters it loaded.
-    return { info, index, loading: index.init(manifest.language, { load_wasm: true }).then(() => index.filters()) };
+    return { info, index, loading: index.init(manifest.language, { load_wasm: true }) };
   });
   await Promise.all(shards.map((shard) => shard.loading));
-  return { manifest, shards };
+  return { manifest, shards, filters: null };
+}
+
+// Pagefind counts filter values only over the filter files it loaded (a search loads the
+// ones it filters by). Every shard's are loaded after the first results are out.
+function allFilters(state) {
+  if (!state.filters) state.filters = Promise.all(state.shards.map((shard) => shard.index.filters()));
+  return state.filters;
 }
 
 const SORTS = { newest: "desc", oldest: "asc" };
@@ -75,10 +81,13 @@ async function run({ id, term, filters, sort, page, size }) {
   // Browsing (no query) has nothing to rank by: newest first.
   const order = SORTS[sort] || (term ? "" : "desc");
   const key = JSON.stringify([term, filters, order]);
+  const loaded = state.filtersLoaded;
   if (!last || last.key !== key) {
     last = { key, merged: await searchAll(state, term, filters || {}, order) };
+    last.counted = loaded;
   }
-  const { results, total, counts } = last.merged;
+  const current = last;
+  const { results, total } = current.merged;
   const pages = Math.max(1, Math.ceil(total / size));
   page = Math.min(Math.max(1, page | 0), pages);
   const shown = await Promise.all(results.slice((page - 1) * size, page * size).map(async (result) => {
@@ -87,7 +96,16 @@ async function run({ id, term, filters, sort, page, size }) {
     return { url: data.url, title: meta.title || data.url, date: meta.date || "",
              datetime: meta.datetime || "", excerpt: term ? data.excerpt : (meta.summary || data.excerpt) };
   }));
-  return { type: "results", id, total, counts, page, pages, results: shown };
+  if (!current.counted) {
+    // The results first; the filter counts follow once every shard's filter files are in.
+    self.postMessage({ type: "results", id, total, counts: null, page, pages, results: shown });
+    await allFilters(state);
+    state.filtersLoaded = true;
+    current.merged.counts = (await searchAll(state, term, filters || {}, order)).counts;
+    current.counted = true;
+    return { type: "counts", id, counts: current.merged.counts };
+  }
+  return { type: "results", id, total, counts: current.merged.counts, page, pages, results: shown };
 }
 
 async function searchAll(state, term, filters, order) {

@@ -16,6 +16,7 @@
   var active = root.querySelector(".search-active");
   var activeList = root.querySelector(".search-active-list");
   var facetsBox = root.querySelector(".search-facets");
+  var filtersBox = root.querySelector(".search-filters");
   var pageSize = parseInt(root.getAttribute("data-page-size"), 10) || 20;
   var COLLAPSED = 8; // values a long facet shows until "Show all"
   // name:Legend:plural:singular for each filter (the template says which and how to name them)
@@ -38,6 +39,8 @@
       facets.forEach(function (facet) { facet.all = message.filters[facet.name] || {}; });
     } else if (message.type === "results" && message.id === searchId) {
       draw(message);
+    } else if (message.type === "counts" && message.id === searchId) {
+      drawFacets(message.counts);
     } else if (message.type === "error" && (message.id === searchId || message.id === 0)) {
       root.removeAttribute("aria-busy");
       countLine.textContent = "The search is not available: " + message.message;
@@ -79,6 +82,7 @@
     }
     searchId += 1;
     root.setAttribute("aria-busy", "true");
+    filtersBox.setAttribute("aria-busy", "true");
     worker.postMessage({ type: "search", id: searchId, term: state.term, filters: state.filters,
                          sort: state.sort, page: state.page, size: pageSize });
     drawActive();
@@ -130,7 +134,7 @@
       ]);
     }));
     drawPager(message);
-    drawFacets(message.counts || {});
+    if (message.counts) drawFacets(message.counts);
   }
 
   function drawPager(message) {
@@ -191,6 +195,7 @@
   // Each facet: a fieldset of checkboxes with counts, the values with results first; a
   // long one shows COLLAPSED values until "Show all" and has a box to find a value by name.
   function drawFacets(counts) {
+    filtersBox.removeAttribute("aria-busy");
     facets.forEach(function (facet) {
       var fieldset = facetsBox.querySelector('[data-facet="' + facet.name + '"]');
       if (!fieldset) {

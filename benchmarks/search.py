@@ -35,6 +35,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import socket
 import statistics
@@ -61,26 +62,33 @@ start = time.perf_counter()
 child = subprocess.Popen([{real!r}] + sys.argv[1:])
 _, status, usage = os.wait4(child.pid, 0)
 with open({log!r}, "a") as log:
-    log.write(f"{{time.perf_counter() - start:.3f}} {{usage.ru_maxrss / 1024:.1f}} {{sys.argv[2]}}\\n")
+    log.write(f"{{time.perf_counter() - start:.3f}} {{usage.ru_maxrss / 1024:.1f}} "
+              f"{{usage.ru_utime + usage.ru_stime:.3f}} {{sys.argv[2]}}\\n")
 sys.exit(os.waitstatus_to_exitcode(status))
 '''
 
 
+CPU = {}  # command → CPU seconds (user + system, every process) of its last run
+
+
 def measure(command: list[str], env: dict) -> tuple[float, float, str]:
-    """(seconds, peak RSS in MiB of the largest process, stdout) of one command."""
+    """(seconds, peak RSS in MiB of the largest process, stdout) of one command; its CPU
+    seconds (every process, user and system) go to CPU (on a busy machine the wall time
+    measures the others too)."""
     wrapper = ("import resource, subprocess, sys, time\n"
                "start = time.perf_counter()\n"
                "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
                "elapsed = time.perf_counter() - start\n"
-               "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+               "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
                "sys.stderr.write(done.stderr)\n"
-               "print(elapsed, peak, done.returncode)\n"
+               "print(elapsed, usage.ru_maxrss / 1024, done.returncode, usage.ru_utime + usage.ru_stime)\n"
                "print(done.stdout)\n")
     finished = subprocess.run([sys.executable, "-c", wrapper, *command], capture_output=True, text=True, env=env)
     head, _, out = finished.stdout.partition("\n")
-    seconds, peak, code = head.split()
+    seconds, peak, code, cpu = head.split()
     if code != "0":
         raise SystemExit(f"command failed ({code}): {' '.join(command)}\n{finished.stderr[-2000:]}")
+    CPU["last"] = float(cpu)
     return float(seconds), float(peak), out
 
 
@@ -99,10 +107,12 @@ class Runs:
         self.wrapper.write_text(WRAPPER.format(python=sys.executable, real=str(pagefind_binary()), log=str(self.log)))
         self.wrapper.chmod(0o755)
 
-    def read(self) -> list[tuple[float, float]]:
+    def read(self) -> list[tuple[float, float, float]]:
+        """(wall seconds, peak MiB, CPU seconds) of each run."""
         if not self.log.exists():
             return []
-        runs = [(float(t), float(m)) for t, m, _ in (line.split(" ", 2) for line in self.log.read_text().splitlines())]
+        runs = [(float(t), float(m), float(c))
+                for t, m, c, _ in (line.split(" ", 3) for line in self.log.read_text().splitlines())]
         self.log.unlink()
         return runs
 
@@ -132,6 +142,8 @@ def single_pagefind(output: Path, bundle: Path, cap_mib: float) -> dict:
     """One Pagefind process over every article page of ``output`` (stopped past ``cap_mib``)."""
     from builder.search import pagefind_binary
     bundle.mkdir(parents=True, exist_ok=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before = before.ru_utime + before.ru_stime
     start = time.perf_counter()
     child = subprocess.Popen([str(pagefind_binary()), "--site", str(output), "--output-path", str(bundle),
                               "--force-language", "en", "--quiet"], cwd=bundle,
@@ -149,7 +161,8 @@ def single_pagefind(output: Path, bundle: Path, cap_mib: float) -> dict:
             pass
         time.sleep(0.05)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "peak": peak, "completed": child.returncode == 0 and not stopped, "stopped": stopped}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"seconds": seconds, "cpu": after.ru_utime + after.ru_stime - cpu_before, "peak": peak, "completed": child.returncode == 0 and not stopped, "stopped": stopped}
 
 
 def tree_size(folder: Path, skip=()) -> tuple[int, int]:
@@ -292,22 +305,23 @@ def bench_size(count: int, args, work: Path, trash: Trash) -> dict:
     for name in ("output", ".cache"):
         trash.move(site / name)
     runs.read()
-    result = {"articles": count}
+    result = {"articles": count, "load": os.getloadavg()[0]}
     seconds, peak, timing = build(site, env)
     pagefind = runs.read()
-    result["cold"] = {"seconds": seconds, "peak": peak, "search": timing.get("search", 0.0),
-                      "runs": len(pagefind), "pagefind_peak": max((m for _, m in pagefind), default=0),
-                      "pagefind_seconds": sum(t for t, _ in pagefind)}
+    result["cold"] = {"seconds": seconds, "cpu": CPU["last"], "peak": peak, "search": timing.get("search", 0.0),
+                      "runs": len(pagefind), "pagefind_peak": max((m for _, m, _ in pagefind), default=0),
+                      "pagefind_seconds": sum(t for t, _, _ in pagefind), "pagefind_cpu": sum(c for *_, c in pagefind)}
     print(f"  cold build: {seconds:.1f} s, peak {peak:.0f} MiB, {len(pagefind)} Pagefind runs", flush=True)
     seconds, peak, timing = build(site, env)
-    result["noop"] = {"seconds": seconds, "runs": len(runs.read())}
+    result["noop"] = {"seconds": seconds, "cpu": CPU["last"], "runs": len(runs.read())}
     added, adds = [], []
     for run in range(args.runs):
         added.append(add_article(site, run))
         seconds, peak, timing = build(site, env)
         pagefind = runs.read()
-        adds.append({"seconds": seconds, "peak": peak, "search": timing.get("search", 0.0), "runs": len(pagefind),
-                     "pagefind_seconds": sum(t for t, _ in pagefind)})
+        adds.append({"seconds": seconds, "cpu": CPU["last"], "peak": peak, "search": timing.get("search", 0.0),
+                     "runs": len(pagefind), "load": os.getloadavg()[0],
+                     "pagefind_seconds": sum(t for t, _, _ in pagefind), "pagefind_cpu": sum(c for *_, c in pagefind)})
         print(f"  one article added: {seconds:.2f} s ({len(pagefind)} Pagefind runs)", flush=True)
     result["add"] = {key: statistics.median(a[key] for a in adds) for key in adds[0]}
     output = site / "output"
@@ -322,9 +336,19 @@ def bench_size(count: int, args, work: Path, trash: Trash) -> dict:
     if args.lighthouse:
         result["lighthouse"] = lighthouse(args.lighthouse, output, args.runs, QUERIES[0])
         print(f"  lighthouse: {result['lighthouse']}", flush=True)
+    trash.move(single.parent)
+    # The same added article without search (the rest of the pipeline's share): switching to
+    # --no-search rebuilds everything first (not measured).
+    build(site, env, "--no-search")
+    plain = []
+    for run in range(args.runs):
+        added.append(add_article(site, 100 + run))
+        seconds, peak, timing = build(site, env, "--no-search")
+        plain.append({"seconds": seconds, "cpu": CPU["last"]})
+    result["add_no_search"] = {key: statistics.median(a[key] for a in plain) for key in plain[0]}
+    print(f"  one article added, build --no-search: {result['add_no_search']}", flush=True)
     for path in added:
         trash.move(path)
-    trash.move(single.parent)
     return result
 
 
@@ -332,16 +356,21 @@ def print_tables(results: list[dict]) -> None:
     def mib(value):
         return f"{value:,.0f} MiB"
 
-    print("\n| articles | full build with search | peak (largest process) | search step | Pagefind runs (largest peak) "
-          "| one Pagefind run over the site | no-op build | one article added, then build | of which search |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("\n| articles | load | full build with search (CPU) | peak (largest process) | search step | Pagefind runs "
+          "(largest peak) | one Pagefind run over the site (CPU) | no-op build | one article added, then build (CPU) "
+          "| of which search |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         c, s, a = r["cold"], r["single"], r["add"]
-        single = (f"{s['seconds']:.1f} s, {mib(s['peak'])}" if s["completed"]
+        single = (f"{s['seconds']:.1f} s ({s.get('cpu', 0):.1f} s), {mib(s['peak'])}" if s["completed"]
                   else f"stopped at {mib(s['peak'])} after {s['seconds']:.0f} s")
-        print(f"| {r['articles']:,} | {c['seconds']:.1f} s | {mib(c['peak'])} | {c['search']:.1f} s "
+        plain = r.get("add_no_search", {})
+        print(f"| {r['articles']:,} | {r.get('load', 0):.1f} | {c['seconds']:.1f} s ({c.get('cpu', 0):.1f} s) "
+              f"| {mib(c['peak'])} | {c['search']:.1f} s (Pagefind CPU {c.get('pagefind_cpu', 0):.1f} s) "
               f"| {c['runs']} ({mib(c['pagefind_peak'])}) | {single} | {r['noop']['seconds']:.2f} s "
-              f"| {a['seconds']:.2f} s ({a['runs']:.0f} Pagefind runs) | {a['search']:.2f} s |")
+              f"| {a['seconds']:.2f} s ({a.get('cpu', 0):.2f} s; {a['runs']:.0f} Pagefind run, CPU "
+              f"{a.get('pagefind_cpu', 0):.2f} s) | {a['search']:.2f} s; without search: "
+              f"{plain.get('seconds', 0):.2f} s ({plain.get('cpu', 0):.2f} s) |")
     print("\n| articles | index size (files) | one Pagefind index (files) | query | first results | bytes fetched "
           "for it (index / page) | requests | second query | one index: first results, bytes |")
     print("|---:|---:|---:|---|---:|---:|---:|---:|---:|")

@@ -150,15 +150,13 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
                                           if staging.write(name, path.read_bytes())]
         index, plan = drop_index(existing), None
         if site.searchable:
-            # Shards with a page whose indexed part changed (render found the changed pages), or
-            # whose key changed.
-            plan = plan_index(config, pages, set(rendered.changed), state.search_index.keys() if state else {},
-                              output, existing, staging.folder)
-            if options.index_search and plan.work:
-                with timer.step("search"):
-                    index = index_site(config, plan, staging, existing, jobs)
-            else:
-                index = keep_index(existing)
+            with timer.step("search") if options.index_search else contextlib.nullcontext():
+                # Shards with a page whose indexed part changed (render found the changed pages),
+                # or whose key changed; only they are indexed again.
+                plan = plan_index(config, pages, set(rendered.changed), state.search_index.keys() if state else {},
+                                  output, existing, staging.folder)
+                index = index_site(config, plan, staging, existing, jobs) if options.index_search and plan.work \
+                    else keep_index(existing)
         held = stack.enter_context(interrupts_held())
         with timer.step("write"), guard or contextlib.nullcontext():
             wanted = {page.output for page in pages} | set(extra) | {MARKER}

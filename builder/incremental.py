@@ -120,7 +120,7 @@ def decide(state: BuildState | None, inputs: Inputs, cache: Cache, config: SiteC
         return everything("the code, settings, templates, pictures or options changed")
     if inputs.existing != state.output.files:
         return everything("the output folder changed")
-    if search and options.index_search and not state.search_index:
+    if search and options.index_search and state.search_index.behind:
         return everything("the search index is behind the pages")
     if state.next_due and not options.future and now().isoformat() >= state.next_due:
         return everything(f"a scheduled article is due (since {state.next_due})")
@@ -163,7 +163,7 @@ def decide(state: BuildState | None, inputs: Inputs, cache: Cache, config: SiteC
             return everything(f"the archive's shape changed ({difference} of {source.path})")
         edits.append(Edit(source, sha, old, parsed.article, parsed.body))
     if search and options.index_search and any(e.article is not e.before.article for e in edits):
-        return everything("the search index is rebuilt")
+        return everything("an edited article's search shard is indexed again")
     work = _reached(edits, store, options.drafts)
     return dataclasses.replace(work, touched=tuple((s.path, s.stat) for s in touched)) if work.kind == PATCH else work
 

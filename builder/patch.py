@@ -31,7 +31,8 @@ from builder.output import start_staging, touched, transaction
 from builder.pipeline import Timer
 from builder.produce import BuildResult, fingerprint_base, site_globals
 from builder.render import Renderer
-from builder.state import OutputListing
+from builder.search import shards_behind
+from builder.state import OutputListing, SearchIndexState
 from builder.templates import make_environment, static_files
 from builder.urls import Urls
 
@@ -97,16 +98,17 @@ def patch(work: Work, inputs: Inputs, config: SiteConfig, cache: Cache, output: 
                 store.add(new_bodies.bodies.items())
             if work.touched:
                 store.restat(list(work.touched))
-            indexed = {page.output for page in todo if page.indexed}.intersection(written)
+            indexed = [page for page in todo if page.indexed and page.output in written]
             folders = touched(output, inputs.folders, written) if written else inputs.folders
-            new_state = _replace_state(state, inputs, written, folders, "" if indexed else state.search_index)
+            new_state = _replace_state(state, inputs, written, folders, shards_behind(state.search_index, indexed))
             cache.save(records, pages, new_state, complete=False)
     result.rendered, result.written = len(todo), len(written)
     result.unchanged = len(state.output.files) - len(written)
     return result
 
 
-def _replace_state(state, inputs: Inputs, written: list[str], folders: dict[str, int], search_index: str):
+def _replace_state(state, inputs: Inputs, written: list[str], folders: dict[str, int],
+                   search_index: SearchIndexState):
     return dataclasses.replace(state, signature=inputs.signature, search_index=search_index,
                                output=OutputListing(state.output.files | set(written), tuple(sorted(folders.items()))))
 

@@ -31,8 +31,8 @@ from builder.pipeline import Site, Timer
 from builder.problems import Problem, raise_if_any
 from builder.render import Renderer
 from builder.similar import similar_pairs
-from builder.search import BUNDLE_FOLDER, drop_index, index_is_current, index_key, index_site, keep_index
-from builder.state import BuildState, Counts, OutputListing, Sections
+from builder.search import BUNDLE_FOLDER, IndexPlan, drop_index, index_site, keep_index, plan_index
+from builder.state import BuildState, Counts, OutputListing, SearchIndexState, Sections
 from builder.favicon import icon_files
 from builder.images import produce_images
 from builder.templates import flag_file, make_helpers
@@ -139,7 +139,8 @@ def check_site(site: Site, timer: Timer, jobs: int) -> BuildResult:
             result.rendered = len(rendered.rendered)
         if site.searchable:
             with timer.step("search"):
-                index_site(site.config, site.pages, staging, set())
+                plan = plan_index(site.config, site.pages, None, {}, None, set())
+                index_site(site.config, plan, staging, set(), jobs)
         with timer.step("duplicates"):
             published = site.content.articles + site.content.scheduled
             result.notes += [pair.message() for pair in similar_pairs(
@@ -183,14 +184,15 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
                 changed += made
         else:
             pictures = set()
-        index = drop_index(existing)
-        key = index_key(config, pages)
-        if site.searchable and (not options.index_search or index_is_current(
-                key, state.search_index if state else "", pages, changed, existing)):
-            index = keep_index(existing)
-        elif site.searchable:
-            with timer.step("search"):
-                index = index_site(config, pages, staging, existing)
+        index, plan = drop_index(existing), None
+        if site.searchable:
+            with timer.step("search") if options.index_search else contextlib.nullcontext():
+                # Shards with a page whose indexed part changed (render found the changed pages),
+                # or whose key changed; only they are indexed again.
+                plan = plan_index(config, pages, set(rendered.changed), state.search_index.keys() if state else {},
+                                  output, existing, staging.folder)
+                index = index_site(config, plan, staging, existing, jobs) if options.index_search and plan.work \
+                    else keep_index(existing)
         held = stack.enter_context(interrupts_held())
         with timer.step("write"), guard or contextlib.nullcontext():
             wanted = {page.output for page in pages} | set(extra) | pictures | {MARKER}
@@ -206,25 +208,27 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
             files = existing
         with timer.step("save"):
             cache.save(site.learned.records, rendered.records,
-                       _state(site, inputs, files, folders, _index_state(site, options, state, key, pages,
-                                                                         rendered, changed), result),
+                       _state(site, inputs, files, folders, _index_state(options, state, plan), result),
                        archive_memo=site.learned.archive_memo if site.learned.archive_memo_changed else None,
                        published=site.learned.published, pictures=site.learned.pictures)
     result.notes += site.notes
     return result
 
 
-def _index_state(site: Site, options, state: BuildState | None, key: str, pages, rendered, changed) -> str:
-    """The search-index key to remember: this build's, or '' when the index is behind the pages."""
-    if not site.searchable:
-        return ""
+def _index_state(options, state: BuildState | None, plan: IndexPlan | None) -> SearchIndexState:
+    """Each shard's key to remember: this build's, or '' for a shard the index is behind
+    (a build that did not index: serve's, before it indexes in the background)."""
+    if plan is None:
+        return SearchIndexState()
     if options.index_search:
-        return key
-    touched = {pages[i].output for i in rendered.rendered if pages[i].indexed}.intersection(changed)
-    return "" if touched or state is None else state.search_index
+        return SearchIndexState(tuple(sorted(plan.keys.items())))
+    known = state.search_index.keys() if state else {}
+    shards = {name: "" if name in plan.stale else key for name, key in plan.keys.items()}
+    shards.update((name, "") for name in known if name not in shards)  # still in the output: to remove
+    return SearchIndexState(tuple(sorted(shards.items())))
 
 
-def _state(site: Site, inputs: Inputs, files: set[str], folders: dict[str, int], search_index: str,
+def _state(site: Site, inputs: Inputs, files: set[str], folders: dict[str, int], search_index: SearchIndexState,
            result: BuildResult) -> BuildState:
     return BuildState(inputs=inputs.inputs, signature=inputs.signature,
                       output=OutputListing(frozenset(files), tuple(sorted(folders.items()))),

@@ -26,7 +26,8 @@ that dies half-way leaves a complete site that the next deploy finishes:
 
 Within 1 and 2: assets first (every file that is neither a page nor an entry point:
 the theme's files, images, Pagefind's scripts and hashed index files), then pages, then
-entry points (feeds, sitemaps, ``robots.txt`` and Pagefind's ``pagefind-entry.json``),
+entry points (feeds, sitemaps, ``robots.txt``, the search shards' ``shards.json`` and each
+``pagefind-entry.json``),
 which name pages and index files. So when a changed page goes up, everything it links is
 there; when the search entry goes up, every index file it names is.
 
@@ -59,9 +60,10 @@ MULTIPART_FROM = 64 * 1024 ** 2  # bytes: larger files go up in parts (boto3's t
 DELETE_BATCH = 1000  # keys per DeleteObjects request (the API's maximum)
 BUCKET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,220}[A-Za-z0-9]$")
 # Pagefind's index files carry a hash of their bytes in their name: en_6b81938.pf_filter,
-# pagefind.en_13fad0ec24.pf_meta. Its scripts and pagefind-entry.json do not.
+# pagefind.en_13fad0ec24.pf_meta. Its scripts, each shard's pagefind-entry.json and the
+# shards' manifest (shards.json, which the search page reads first) do not.
 HASHED_INDEX_FILE = re.compile(rf"^{SEARCH_BUNDLE}/(.*/)?[^/]*_[0-9a-f]{{6,}}\.pf_[a-z]+$")
-ENTRY_NAMES = {"feed.json", "robots.txt", "pagefind-entry.json"}  # and every .xml: feeds, sitemaps
+ENTRY_NAMES = {"feed.json", "robots.txt", "pagefind-entry.json", "shards.json"}  # and every .xml: feeds, sitemaps
 
 
 class S3Failed(Exception):

@@ -177,7 +177,7 @@ class LiveSite:
             self.condition.notify_all()
         state = self.cache.state
         self.search_pending = (not problems and self.options.search and self.config.search.enabled
-                               and state is not None and not state.search_index)
+                               and state is not None and state.search_index.behind)
 
     @contextlib.contextmanager
     def output_changing(self):

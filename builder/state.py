@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from builder.topics import Topic
 
-FORMAT = 8  # of the state file and the database rows; a cache in another format is discarded
+FORMAT = 9  # of the state file and the database rows; a cache in another format is discarded
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,22 @@ class Sections:
 
 
 @dataclass(frozen=True)
+class SearchIndexState:
+    """The search index in the output, shard by shard (builder.search)."""
+
+    shards: tuple[tuple[str, str], ...] = ()  # (shard name, key it was made from), by name; key '' when
+    # the shard is behind the pages (or was removed from the plan and is still in the output)
+
+    @property
+    def behind(self) -> bool:
+        """Some shard is not what its pages would make: a build that indexes must redo it."""
+        return any(not key for _, key in self.shards)
+
+    def keys(self) -> dict[str, str]:
+        return dict(self.shards)
+
+
+@dataclass(frozen=True)
 class BuildState:
     """The last successful build, for the next build's decision (builder.incremental)."""
 
@@ -65,7 +81,7 @@ class BuildState:
     templates: TemplateFacts  # what the templates read (reused while they are unchanged)
     topics: tuple[Topic, ...]  # every topic under its canonical name (a patch keeps them)
     counts: Counts  # for the summary of a build that has nothing to do
-    search_index: str = ""  # key of the search index in the output ('' when none or behind the pages)
+    search_index: SearchIndexState = SearchIndexState()  # each shard's key (none: no index)
     next_due: str = ""  # when the first scheduled article is due, ISO 8601 in UTC ('' when none)
     sections: Sections = Sections()  # the optional sections every page links to (builder.pages)
     changes_at: str = ""  # when the clock alone next changes the output (a scheduled article, the news sitemap)

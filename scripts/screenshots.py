@@ -81,8 +81,9 @@ def take_screenshots(origin: str, folder: Path) -> list[Path]:
                 page = context.new_page()
                 for name, path in PAGES.items():
                     page.goto(origin + path)
-                    if name == "search":  # Pagefind's results arrive after the page has loaded
-                        page.locator("pagefind-results .pf-result-link").first.wait_for()
+                    if name == "search":  # the results and their counts arrive after the page has loaded
+                        page.locator(".search-result-title a").first.wait_for()
+                        page.locator(".search-filters:not([aria-busy])").wait_for()
                         page.wait_for_timeout(300)
                     target = folder / f"{name}-{width_name}-{scheme}.png"
                     page.screenshot(path=str(target), full_page=True)

@@ -17,7 +17,7 @@ from builder.cache import Cache
 from builder.countries import country_index
 from builder.incremental import planning_difference
 from builder.model import Article, Image, RelatedItem, SourceLink
-from builder.state import BuildState, Counts, OutputListing, Sections, TemplateFacts
+from builder.state import BuildState, Counts, OutputListing, SearchIndexState, Sections, TemplateFacts
 from builder.topics import free_topic
 from builder.urls import Urls
 from conftest import REPO, article, run_cli, write_files
@@ -34,8 +34,8 @@ def full_state() -> BuildState:
         templates=TemplateFacts("templates-hash", frozenset({"home.html"}), frozenset({"article.html"})),
         topics=(free_topic("Trade"), free_topic("Oil and Gas")),
         counts=Counts(articles=3, pages=20, drafts_left_out=1, scheduled=2),
-        search_index="index-key", next_due="2026-12-24T09:00:00+00:00", changes_at="2026-12-03T09:00:00+00:00",
-        sections=Sections(authors=True, stories=True, corrections=True))
+        search_index=SearchIndexState((("2024", ""), ("2025-q3", "shard-key"))), next_due="2026-12-24T09:00:00+00:00",
+        changes_at="2026-12-03T09:00:00+00:00", sections=Sections(authors=True, stories=True, corrections=True))
 
 
 def assert_no_defaults(value, where="state") -> None:

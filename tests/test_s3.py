@@ -235,7 +235,9 @@ def test_a_first_deploy_uploads_every_file_with_its_type_and_cache_control(site,
     assert header("static/search.js") == ("text/javascript", LONG)
     assert header("module.wasm") == ("application/wasm", SHORT)  # the site's own files: not versioned
     assert header("logo.png") == ("image/png", SHORT)
-    assert header("pagefind/pagefind-entry.json") == ("application/json", SHORT)
+    assert header("pagefind/shards.json") == ("application/json", SHORT)
+    entries = [name for name in objects if name.startswith("pagefind/shards/") and name.endswith("/pagefind-entry.json")]
+    assert entries and all(header(name) == ("application/json", SHORT) for name in entries)
     assert header("pagefind/pagefind.js") == ("text/javascript", SHORT)
     pagefind = {name: header(name) for name in objects if name.startswith("pagefind/")}
     hashed = {name for name in pagefind if re.search(r"_[0-9a-f]{6,}\.pf_[a-z]+$", name)}
@@ -305,7 +307,7 @@ def test_files_the_site_no_longer_has_are_deleted_after_every_upload(site, s3, m
     # New files first (nothing links them yet), then changed ones; each time assets, pages, then
     # feeds, sitemaps and the search entry.
     rank = [(name in before, 1 if name.endswith(".html") else 2 if name.endswith((".xml", "feed.json", "robots.txt",
-                                                                                   "pagefind-entry.json")) else 0)
+                                                                                   "pagefind-entry.json", "shards.json")) else 0)
             for name in uploaded]
     assert rank == sorted(rank) and rank[0] == (False, 0) and rank[-1] == (True, 2)
 

@@ -73,15 +73,21 @@ def page(browser):
     context.close()
 
 
+# The page's own UI (templates/search.html, static/search.js) replaced Pagefind's Component UI
+# when the index was split into shards: these selectors follow it.
+RESULT_LINKS = ".search-result-title a"
+
+
 def result_titles(page, count: int) -> set[str]:
-    links = page.locator("pagefind-results .pf-result-link")
+    links = page.locator(RESULT_LINKS)
     expect(links).to_have_count(count)
     return set(links.all_inner_texts())
 
 
 def facet_count(page, name: str, value: str) -> str:
-    label = page.locator("label.pf-filter-checkbox", has=page.locator(f'input[name="{name}"][value="{value}"]'))
-    return label.locator(".pf-filter-checkbox-count").inner_text()
+    expect(page.locator(".search-filters")).not_to_have_attribute("aria-busy", "true")  # counts follow results
+    row = page.locator(".facet-values li", has=page.locator(f'input[name="{name}"][value="{value}"]'))
+    return row.locator(".facet-count").inner_text()
 
 
 @pytest.mark.parametrize("base", BASES)
@@ -89,10 +95,11 @@ def test_searching_tariff_lists_the_japan_article(page, served, base):
     url = served("sample", base)
     page.goto(url + "search/?q=tariff")
     assert result_titles(page, 1) == {SAMPLE_TITLE}
-    link = page.locator("pagefind-results .pf-result-link")
+    link = page.locator(RESULT_LINKS)
     assert link.get_attribute("href") == base + SAMPLE_PATH
-    expect(page.locator("pagefind-results .search-result-date")).to_have_text("13 June 2025")
-    expect(page.locator("pagefind-input input")).to_have_value("tariff")
+    expect(page.locator(".search-result-date time")).to_have_text("13 June 2025")
+    expect(page.locator(".search-result-date time")).to_have_attribute("datetime", "2025-06-13T00:00:00+00:00")
+    expect(page.locator("#search-q")).to_have_value("tariff")
     link.click()
     expect(page.locator("h1")).to_have_text(SAMPLE_TITLE)
     assert page.url == url + SAMPLE_PATH
@@ -125,7 +132,7 @@ def test_year_facet_narrows_results(page, served, base):
 @pytest.mark.parametrize("base", BASES)
 def test_a_shared_address_restores_query_filters_and_sort(page, served, base):
     page.goto(served("fixture", base) + "search/?q=tariff&country=United+States&year=2025&sort=oldest")
-    links = page.locator("pagefind-results .pf-result-link")
+    links = page.locator(RESULT_LINKS)
     expect(links).to_have_text(["Alpha tariff talks", "Echo tariff deadline"])
     expect(page.locator('input[name="country"][value="United States"]')).to_be_checked()
     expect(page.locator('input[name="year"][value="2025"]')).to_be_checked()
@@ -137,7 +144,7 @@ def test_sort_by_date_orders_results_and_is_kept_in_the_address(page, served):
     page.goto(served("fixture", "/") + "search/?q=tariff")
     result_titles(page, 4)
     page.select_option("#search-sort", "newest")
-    links = page.locator("pagefind-results .pf-result-link")
+    links = page.locator(RESULT_LINKS)
     expect(links).to_have_text(["Echo tariff deadline", "Alpha tariff talks", "Bravo tariff rates",
                                 "Charlie steel tariff"])
     expect(page).to_have_url(re.compile(r"\?q=tariff&sort=newest$"))
@@ -148,7 +155,7 @@ def test_sort_by_date_orders_results_and_is_kept_in_the_address(page, served):
 
 def test_browsing_without_a_query_lists_every_article_newest_first(page, served):
     page.goto(served("fixture", "/archive/") + "search/")
-    links = page.locator("pagefind-results .pf-result-link")
+    links = page.locator(RESULT_LINKS)
     expect(links).to_have_text(["Echo tariff deadline", "Alpha tariff talks", "Delta harvest report",
                                 "Bravo tariff rates", "Charlie steel tariff"])
     page.check('input[name="country"][value="Brazil"]')
@@ -185,7 +192,7 @@ def test_exclude_selectors_and_language_reach_the_index(make_site, browser):
         "content/a.md": article("Quoted piece", "2025-02-01", "Plain words here.\n\n> zebrafish quoted\n"),
     })
     run_cli("build", "--site", str(site), check=True)
-    entry = json.loads((site / "output/pagefind/pagefind-entry.json").read_text())
+    entry = json.loads((site / "output/pagefind/shards/2025/pagefind-entry.json").read_text())
     assert list(entry["languages"]) == ["en"]
     context = browser.new_context()
     try:
@@ -194,8 +201,8 @@ def test_exclude_selectors_and_language_reach_the_index(make_site, browser):
             page.goto(url + "/search/?q=plain")
             assert result_titles(page, 1) == {"Quoted piece"}
             page.goto(url + "/search/?q=zebrafish")
-            expect(page.locator("pagefind-summary")).to_contain_text("No results")
-            expect(page.locator("pagefind-results .pf-result-link")).to_have_count(0)
+            expect(page.locator("[data-search-count]")).to_have_text("0 articles match \u201czebrafish\u201d")
+            expect(page.locator(RESULT_LINKS)).to_have_count(0)
     finally:
         context.close()
 
@@ -207,25 +214,40 @@ def test_build_indexes_articles_and_reports_the_search_time(make_site):
     result = run_cli("build", "--site", str(site), check=True)
     assert re.search(r"search \d+\.\d\ds", result.stdout), result.stdout
     out = site / "output"
-    entry = json.loads((out / "pagefind/pagefind-entry.json").read_text())
-    assert entry["languages"]["en"]["page_count"] == 5
+    manifest = json.loads((out / "pagefind/shards.json").read_text())
+    assert manifest["pages"] == 5 and [s["name"] for s in manifest["shards"]] == ["2025", "2024", "2023"]
+    entry = json.loads((out / "pagefind/shards/2025/pagefind-entry.json").read_text())
+    assert entry["languages"]["en"]["page_count"] == 3
     assert (out / "search/index.html").is_file()
     assert 'action="/search/"' in (out / "index.html").read_text()
 
 
 def test_a_rebuild_carries_unchanged_index_files_over(make_site):
+    """(Shards since the index is split by date: the other years' shards are not even indexed again.)"""
     site = make_site(FIXTURE)
     run_cli("build", "--site", str(site), check=True)
-    fragments = {p.name: p.stat().st_ino for p in (site / "output/pagefind/fragment").iterdir()}
+
+    def files():
+        return {p.relative_to(site / "output/pagefind").as_posix(): p.stat().st_ino
+                for p in (site / "output/pagefind").rglob("*") if p.is_file()}
+
+    def fragments(found):
+        return {name: inode for name, inode in found.items() if name.endswith(".pf_fragment")}
+
+    before = files()
     write_files(site, {"content/f.md": article("Foxtrot tariff note", "2025-10-01")})
-    run_cli("build", "--site", str(site), check=True)
-    after = {p.name: p.stat().st_ino for p in (site / "output/pagefind/fragment").iterdir()}
-    assert len(fragments) == 5 and len(after) == 6
-    assert {name: after.get(name) for name in fragments} == fragments  # the same files, untouched
-    entry = json.loads((site / "output/pagefind/pagefind-entry.json").read_text())
-    assert entry["languages"]["en"]["page_count"] == 6
-    files = {p.relative_to(site / "output").as_posix() for p in (site / "output/pagefind").rglob("*.pf_meta")}
-    assert len(files) == 1, files  # the previous index's metadata file is gone
+    result = run_cli("build", "--site", str(site), check=True)
+    after = files()
+    assert len(fragments(before)) == 5 and len(fragments(after)) == 6
+    assert {name: after.get(name) for name in fragments(before)} == fragments(before)  # the same files, untouched
+    assert {n: i for n, i in after.items() if not n.startswith("shards/2025/")} == \
+        {n: i for n, i in before.items() if not n.startswith("shards/2025/") and n != "shards.json"} | \
+        {"shards.json": after["shards.json"]}  # 2023 and 2024 untouched, the runtime too
+    entry = json.loads((site / "output/pagefind/shards/2025/pagefind-entry.json").read_text())
+    assert entry["languages"]["en"]["page_count"] == 4
+    metas = [name for name in after if name.endswith(".pf_meta")]
+    assert len(metas) == 3, metas  # the 2025 shard's previous metadata file is gone
+    assert "search" in result.stdout
 
 
 def test_an_archive_without_articles_builds_without_an_index(make_site):
@@ -239,7 +261,7 @@ def test_an_archive_without_articles_builds_without_an_index(make_site):
 def test_search_can_be_turned_off(make_site, how):
     site = make_site(FIXTURE)
     run_cli("build", "--site", str(site), check=True)
-    assert (site / "output/pagefind/pagefind-entry.json").is_file()
+    assert (site / "output/pagefind/shards.json").is_file()
     if how == "site.toml":
         write_files(site, {"site.toml": "[search]\nenabled = false\n"})
     result = run_cli("build", "--site", str(site), *(["--no-search"] if how == "flag" else []), check=True)

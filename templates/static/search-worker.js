@@ -1,0 +1,169 @@
+// The search page's worker (a module worker started by search.js): searches every shard of
+// the index as one archive, off the main thread.
+//
+// builder/search.py writes the index as date shards (pagefind/shards/<name>/, one Pagefind
+// bundle each) and a manifest, pagefind/shards.json: the shards newest first, their sizes,
+// every filter value with its count. Here each shard gets one of Pagefind's own
+// PagefindInstance objects (pagefind.js, which the build makes export it), all sharing one
+// WebAssembly module (one download, one instantiation) and taking their entry from the
+// manifest; each loads its metadata and filter files. A query runs on every shard; then
+//   - counts (the total and every filter value's) are the sums over the shards: exact;
+//   - "newest"/"oldest": the shards hold disjoint date ranges, so the archive's order is
+//     the shards in date order, each in the order Pagefind sorts it (by the date sort key);
+//   - best match: Pagefind scores with each shard's own statistics (BM25: a word rare in one
+//     shard weighs more there), so each shard's scores are rescaled by the ratio of the
+//     query's IDF over the whole archive to its IDF in that shard before one list is made.
+// Only the results shown (one page) have their fragments fetched.
+"use strict";
+
+let ready = null; // resolves to {manifest, shards: [{info, index}]}
+let last = null; // {key, merged: {results, total, counts}} of the last search
+
+self.addEventListener("message", (event) => {
+  const message = event.data || {};
+  if (message.type === "init") {
+    ready = start(message.bundle, message.base);
+    ready.then((state) => self.postMessage({ type: "ready", filters: state.manifest.filters,
+                                             pages: state.manifest.pages }),
+               (error) => self.postMessage({ type: "error", id: 0, message: String(error && error.message || error) }));
+  } else if (message.type === "search") {
+    run(message).then((reply) => self.postMessage(reply),
+                      (error) => self.postMessage({ type: "error", id: message.id,
+                                                    message: String(error && error.message || error) }));
+  }
+});
+
+async function start(bundle, base) {
+  const response = await fetch(bundle + "shards.json", { cache: "no-cache" });
+  if (!response.ok) throw new Error("the search index is missing (" + response.status + ")");
+  const manifest = await response.json();
+  const version = "?v=" + encodeURIComponent(manifest.runtime);
+  const [runtime, wasmBytes] = await Promise.all([
+    import(bundle + "pagefind.js" + version),
+    fetch(bundle + "wasm." + manifest.wasm + ".pagefind" + version).then((r) => {
+      if (!r.ok) throw new Error("Pagefind's WebAssembly is missing (" + r.status + ")");
+      return r.arrayBuffer();
+    }),
+  ]);
+  const Instance = runtime.PagefindInstance;
+  // One WebAssembly module for every shard: initialised once, then each instance's own
+  // loadWasm is this promise (Pagefind would fetch a copy from each shard's folder).
+  const loader = new Instance({ basePath: bundle, baseUrl: base });
+  const wasm = loader.backend({ module_or_path: loader.decompress(new Uint8Array(wasmBytes), "WebAssembly") });
+  const shards = manifest.shards.map((info) => {
+    const index = new Instance({ basePath: bundle + info.path, baseUrl: base });
+    index.loadWasm = () => wasm;
+    // The manifest carries each shard's entry file (the name of its metadata file): one
+    // request less per shard.
+    index.loadEntry = async () => {
+      index.languages = info.languages;
+      index.loadedVersion = info.version;
+      index.includeCharacters = manifest.include_characters;
+    };
+    return { info, index, loading: index.init(manifest.language, { load_wasm: true }) };
+  });
+  await Promise.all(shards.map((shard) => shard.loading));
+  return { manifest, shards, filters: null };
+}
+
+// Pagefind counts filter values only over the filter files it loaded (a search loads the
+// ones it filters by). Every shard's are loaded after the first results are out.
+function allFilters(state) {
+  if (!state.filters) state.filters = Promise.all(state.shards.map((shard) => shard.index.filters()));
+  return state.filters;
+}
+
+const SORTS = { newest: "desc", oldest: "asc" };
+
+async function run({ id, term, filters, sort, page, size }) {
+  const state = await ready;
+  term = (term || "").trim();
+  // Browsing (no query) has nothing to rank by: newest first.
+  const order = SORTS[sort] || (term ? "" : "desc");
+  const key = JSON.stringify([term, filters, order]);
+  const loaded = state.filtersLoaded;
+  if (!last || last.key !== key) {
+    last = { key, merged: await searchAll(state, term, filters || {}, order) };
+    last.counted = loaded;
+  }
+  const current = last;
+  const { results, total } = current.merged;
+  const pages = Math.max(1, Math.ceil(total / size));
+  page = Math.min(Math.max(1, page | 0), pages);
+  const shown = await Promise.all(results.slice((page - 1) * size, page * size).map(async (result) => {
+    const data = await result.data();
+    const meta = data.meta || {};
+    return { url: data.url, title: meta.title || data.url, date: meta.date || "",
+             datetime: meta.datetime || "", excerpt: term ? data.excerpt : (meta.summary || data.excerpt) };
+  }));
+  if (!current.counted) {
+    // The results first; the filter counts follow once every shard's filter files are in.
+    self.postMessage({ type: "results", id, total, counts: null, page, pages, results: shown });
+    await allFilters(state);
+    state.filtersLoaded = true;
+    current.merged.counts = (await searchAll(state, term, filters || {}, order)).counts;
+    current.counted = true;
+    return { type: "counts", id, counts: current.merged.counts };
+  }
+  return { type: "results", id, total, counts: current.merged.counts, page, pages, results: shown };
+}
+
+async function searchAll(state, term, filters, order) {
+  const options = { filters };
+  if (order) options.sort = { date: order };
+  const found = await Promise.all(state.shards.map((shard) => shard.index.search(term || null, options)));
+  const counts = {};
+  let total = 0;
+  found.forEach((answer) => {
+    total += answer.results.length;
+    for (const [name, values] of Object.entries(answer.filters || {})) {
+      const into = counts[name] || (counts[name] = {});
+      for (const [value, count] of Object.entries(values)) into[value] = (into[value] || 0) + count;
+    }
+  });
+  // Each shard's own order: Pagefind's score is the rank (a date sort) or the relevance.
+  const perShard = found.map((answer) => answer.results.slice().sort((a, b) => b.score - a.score));
+  let results;
+  if (order) {
+    // Shards are newest first in the manifest, with disjoint date ranges.
+    results = (order === "desc" ? perShard : perShard.slice().reverse()).flat();
+  } else {
+    const factors = await idfFactors(state, term, found);
+    const scored = [];
+    perShard.forEach((list, shard) => list.forEach((result, rank) =>
+      scored.push({ result, score: result.score * factors[shard], shard, rank })));
+    scored.sort((a, b) => b.score - a.score || a.shard - b.shard || a.rank - b.rank);
+    results = scored.map((item) => item.result);
+  }
+  return { results, total, counts };
+}
+
+// IDF as Pagefind computes it (pagefind_web/src/search.rs, calculate_idf).
+function idf(pages, containing) {
+  return Math.log((pages - containing + 0.5) / (containing + 0.5) + 1);
+}
+
+// For each shard, (the query's IDF over the whole archive) / (its IDF in that shard).
+// A word's page count in a shard is the unfiltered count of a search for that word alone:
+// for a one-word query that is the search just made; for more words, one search per word
+// and shard, filtered to nothing so that Pagefind only counts (its chunks are loaded).
+async function idfFactors(state, term, found) {
+  const words = term.replace(/^"|"$/g, "").split(/\s+/).filter(Boolean);
+  if (!words.length || /^\s*".+"\s*$/.test(term)) return state.shards.map(() => 1);
+  let perWord; // [word][shard] → pages containing it
+  if (words.length === 1) {
+    perWord = [found.map((answer) => answer.unfilteredResultCount)];
+  } else {
+    const none = {};
+    none[Object.keys(state.manifest.filters)[0] || "year"] = "\u0000";
+    perWord = await Promise.all(words.map((word) => Promise.all(state.shards.map((shard) =>
+      shard.index.search(word, { filters: none }).then((answer) => answer.unfilteredResultCount)))));
+  }
+  const archivePages = state.manifest.pages;
+  const archiveIdf = perWord.reduce((sum, counts) =>
+    sum + idf(archivePages, counts.reduce((a, b) => a + b, 0)), 0);
+  return state.shards.map((shard, s) => {
+    const shardIdf = perWord.reduce((sum, counts) => sum + idf(shard.info.pages, counts[s]), 0);
+    return shardIdf > 0 ? archiveIdf / shardIdf : 1;
+  });
+}

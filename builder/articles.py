@@ -275,34 +275,54 @@ def _string_list(value, key: str, fields: _Fields) -> list[str]:
     return value
 
 
-def _countries(value, settings: ParseSettings, fields: _Fields) -> tuple[Country, ...]:
-    index = country_index(settings.country_aliases)
+def countries_named(names, aliases) -> tuple[tuple[Country, ...], list[str]]:
+    """The countries ``names`` name (in order, each once) and a message for each unknown name.
+
+    Shared by front matter and the ``new``/``import`` commands, so both accept the same names."""
+    index = country_index(aliases)
     found: list[Country] = []
-    for name in _string_list(value, "countries", fields):
+    unknown: list[str] = []
+    for name in names:
         country = index.resolve(name)
         if country is None:
             close = index.suggestions(name)
             hint = f" (closest: {', '.join(close)})" if close else ""
-            fields.problem("countries", f"unknown country {excerpt(name)}{hint}; add a spelling "
-                                        "under [countries.aliases] in site.toml if it is right")
+            unknown.append(f"unknown country {excerpt(name)}{hint}; add a spelling "
+                           "under [countries.aliases] in site.toml if it is right")
         elif country not in found:
             found.append(country)
-    return tuple(found)
+    return tuple(found), unknown
 
 
-def _topics(value, settings: ParseSettings, fields: _Fields) -> tuple[Topic, ...]:
-    closed = vocabulary(settings.topic_vocabulary)
+def topics_named(labels, topic_vocabulary) -> tuple[tuple[Topic, ...], list[str]]:
+    """The topics ``labels`` name (vocabulary names when the site declares a vocabulary; in
+    order, each once) and a message for each label outside the vocabulary."""
+    closed = vocabulary(topic_vocabulary)
     found: list[Topic] = []
-    for label in _string_list(value, "topics", fields):
+    unknown: list[str] = []
+    for label in labels:
         topic = closed.resolve(label) if closed else free_topic(label)
         if topic is None:
             close = closed.suggestions(label)
             hint = f" (closest: {', '.join(close)})" if close else ""
-            fields.problem("topics", f"unknown topic {excerpt(label)}{hint}; the site's vocabulary "
-                                     "is [topics.vocabulary] in site.toml")
+            unknown.append(f"unknown topic {excerpt(label)}{hint}; the site's vocabulary is [topics.vocabulary] in site.toml")
         elif topic.key not in [t.key for t in found]:
             found.append(topic)
-    return tuple(found)
+    return tuple(found), unknown
+
+
+def _countries(value, settings: ParseSettings, fields: _Fields) -> tuple[Country, ...]:
+    found, unknown = countries_named(_string_list(value, "countries", fields), settings.country_aliases)
+    for message in unknown:
+        fields.problem("countries", message)
+    return found
+
+
+def _topics(value, settings: ParseSettings, fields: _Fields) -> tuple[Topic, ...]:
+    found, unknown = topics_named(_string_list(value, "topics", fields), settings.topic_vocabulary)
+    for message in unknown:
+        fields.problem("topics", message)
+    return found
 
 
 def _related(value, fields: _Fields) -> tuple[RelatedItem, ...]:

@@ -16,14 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from builder.articles import ParseSettings, parse_article
+from builder.articles import ParseSettings, countries_named, parse_article, topics_named
 from builder.model import Article
 from builder.config import SiteConfig, load_config
 from builder.content import find_sources, parse_all
-from builder.countries import Country, country_index
+from builder.countries import Country
 from builder.problems import BuildFailed, Problem, raise_if_any
 from builder.text import slugify
-from builder.topics import Topic, free_topic, vocabulary
+from builder.topics import Topic
 
 SLUG_LIMIT = 80  # characters: a slug from a long headline is cut at a hyphen
 
@@ -64,42 +64,18 @@ def slug_for(title: str, limit: int = SLUG_LIMIT) -> str:
 
 def resolve_countries(config: SiteConfig, names: Sequence[str],
                       where: str) -> tuple[tuple[Country, ...], list[Problem]]:
-    """Countries for ``names`` with the build's index and the site's aliases."""
-    settings = ParseSettings.from_config(config)
-    index = country_index(settings.country_aliases)
-    found: list[Country] = []
-    problems: list[Problem] = []
-    for name in names:
-        country = index.resolve(name)
-        if country is None:
-            close = index.suggestions(name)
-            hint = f" (closest: {', '.join(close)})" if close else ""
-            problems.append(Problem(where, 0, f"unknown country '{name}'{hint}; add a spelling "
-                                              "under [countries.aliases] in site.toml if it is right"))
-        elif country not in found:
-            found.append(country)
-    return tuple(found), problems
+    """Countries for ``names`` as a build resolves them (the site's aliases included)."""
+    found, unknown = countries_named(names, ParseSettings.from_config(config).country_aliases)
+    return found, [Problem(where, 0, message) for message in unknown]
 
 
 def resolve_topics(config: SiteConfig, labels: Sequence[str],
                    where: str) -> tuple[tuple[Topic, ...], list[Problem]]:
-    """Topics for ``labels``: vocabulary names when the site declares a vocabulary."""
-    closed = vocabulary(ParseSettings.from_config(config).topic_vocabulary)
-    found: list[Topic] = []
-    problems: list[Problem] = []
-    for label in labels:
-        if not label.strip():
-            problems.append(Problem(where, 0, "a topic is empty"))
-            continue
-        topic = closed.resolve(label) if closed else free_topic(label)
-        if topic is None:
-            close = closed.suggestions(label)
-            hint = f" (closest: {', '.join(close)})" if close else ""
-            problems.append(Problem(where, 0, f"unknown topic '{label}'{hint}; the site's vocabulary "
-                                              "is [topics.vocabulary] in site.toml"))
-        elif topic.key not in [t.key for t in found]:
-            found.append(topic)
-    return tuple(found), problems
+    """Topics for ``labels`` as a build resolves them: vocabulary names when the site declares one."""
+    empty = [Problem(where, 0, "a topic is empty") for label in labels if not label.strip()]
+    found, unknown = topics_named([label for label in labels if label.strip()],
+                                  ParseSettings.from_config(config).topic_vocabulary)
+    return found, empty + [Problem(where, 0, message) for message in unknown]
 
 
 def resolve_authors(config: SiteConfig, names: Sequence[str], where: str) -> tuple[tuple[str, ...], list[Problem]]:

@@ -322,10 +322,12 @@ def make_pictures(urls, images) -> dict:
         srcset = f"{urls.image(thumb.output)} {thumb.width}w"
         if crop.width > thumb.width:
             srcset += f", {urls.image(crop.output)} {crop.width}w"
+        # The lead story's picture is the home page's largest paint: fetched at once, first.
+        loading = Markup('loading="eager" fetchpriority="high"') if large else Markup('loading="lazy"')
         return Markup('<img class="story-thumb" src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="" '
-                      'loading="lazy" decoding="async">').format(urls.image(thumb.output), srcset,
-                                                                   LEAD_CARD_SIZES if large else THUMB_SIZES,
-                                                                   thumb.width, thumb.height)
+                      '{} decoding="async">').format(urls.image(thumb.output), srcset,
+                                                     LEAD_CARD_SIZES if large else THUMB_SIZES,
+                                                     thumb.width, thumb.height, loading)
 
     def image_meta(article) -> list:
         """(absolute URL, width, height) of the lead image's crops (16:9, 4:3, 1:1), or of an

@@ -132,9 +132,14 @@ def test_listings_show_thumbnails_with_their_size(built):
                     "authors/a-writer/index.html", "2025/06/index.html"):
         html = (out / listing).read_text()
         thumb = re.search(r'<img class="story-thumb" src="([^"]+)" srcset="[^"]+" sizes="[^"]+" '
-                          r'width="480" height="360" alt="" loading="lazy" decoding="async">', html)
+                          r'width="480" height="360" alt="" (loading="lazy"|loading="eager" fetchpriority="high") '
+                          r'decoding="async">', html)
         assert thumb, listing
         assert (out / thumb[1].lstrip("/")).is_file()
+        # Only the home page's lead story is fetched at once (the page's largest paint); the rest wait.
+        stories = re.findall(r'<li class="story[^"]*">(.*?)</li>', html, re.S)
+        eager = [n for n, story in enumerate(stories) if 'fetchpriority="high"' in story]
+        assert eager == ([0] if listing == "index.html" and "story-thumb" in stories[0] else []), listing
 
 
 def test_no_metadata_reaches_the_outputs(built):

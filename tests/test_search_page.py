@@ -22,7 +22,8 @@ from conftest import serve_static as serve
 pytestmark = pytest.mark.slow
 
 ARTICLES = 2000
-ONCE = "zyxquorbian"  # written into one article
+ONCE = "tradezyxquorbian"  # written into one article; its prefix "trade" is in every shard (Pagefind falls
+# back to a missing word's longest prefix: without care the other shards would answer with "trade")
 SPREAD = "qwzarkian"  # written into SPREAD_COUNT articles across the years
 SPREAD_COUNT = 31  # more than a page of results (20)
 SMALL_SHARDS = 40

@@ -63,6 +63,8 @@ async function start(bundle, base) {
     return { info, index, loading: index.init(manifest.language, { load_wasm: true }) };
   });
   await Promise.all(shards.map((shard) => shard.loading));
+  // Playground mode names the (stemmed) words each result was scored on: fullAnswers needs them.
+  await Promise.all(shards.map((shard) => shard.index.enterPlaygroundMode()));
   return { manifest, shards, filters: null };
 }
 
@@ -111,7 +113,7 @@ async function run({ id, term, filters, sort, page, size }) {
 async function searchAll(state, term, filters, order) {
   const options = { filters };
   if (order) options.sort = { date: order };
-  const found = await Promise.all(state.shards.map((shard) => shard.index.search(term || null, options)));
+  const found = fullAnswers(await Promise.all(state.shards.map((shard) => shard.index.search(term || null, options))));
   const counts = {};
   let total = 0;
   found.forEach((answer) => {
@@ -136,6 +138,32 @@ async function searchAll(state, term, filters, order) {
     results = scored.map((item) => item.result);
   }
   return { results, total, counts };
+}
+
+// Pagefind answers a word its index lacks with the words that share the word's longest
+// prefix ("benchmarkzz" finds "benchmark"). Over one index that happens only when no page
+// has the word; each shard would do it on its own, and a shard without "benchmark" would add
+// the pages of "be…" words to the one page that has it. So a shard whose results were not
+// scored on every word that another shard matched (a word no other matched word extends) is
+// left out, its results and its counts.
+const NO_ANSWER = { results: [], unfilteredResultCount: 0, filters: {} };
+
+function scoredWords(answer) {
+  const words = new Set();
+  answer.results.forEach((result) => {
+    (result.scores || []).forEach((score) => words.add(score.search_term)); // in the text
+    (result.verbose_meta_scores || []).forEach((meta) => (meta.matched_terms || []).forEach((word) => words.add(word)));
+  });
+  return words;
+}
+
+function fullAnswers(found) {
+  const perShard = found.map(scoredWords);
+  const all = new Set();
+  perShard.forEach((words) => words.forEach((word) => all.add(word)));
+  const wanted = [...all].filter((word) => ![...all].some((other) => other !== word && other.startsWith(word)));
+  if (!wanted.length) return found; // browsing, or a quoted search (exact: no prefixes)
+  return found.map((answer, s) => (wanted.every((word) => perShard[s].has(word)) ? answer : NO_ANSWER));
 }
 
 // IDF as Pagefind computes it (pagefind_web/src/search.rs, calculate_idf).

@@ -35,7 +35,8 @@ from builder.search import BUNDLE_FOLDER, IndexPlan, drop_index, index_site, kee
 from builder.state import BuildState, Counts, OutputListing, SearchIndexState, Sections
 from builder.favicon import icon_files
 from builder.images import produce_images
-from builder.templates import flag_file, make_helpers
+from builder.metadata import make_metadata
+from builder.templates import datetime_attr, flag_file, make_helpers
 from builder.urls import Urls
 
 
@@ -91,9 +92,11 @@ def site_globals(config: SiteConfig, archive, urls: Urls, assets: dict[str, Path
     def asset(name: str) -> str:
         return urls.asset(name, versions.get(name, ""))
 
+    helpers = make_helpers(urls, {entry.slug: entry for entry in config.authors}, images)
+    metadata = make_metadata(urls, config.language, config.publisher_name, helpers["author_url"],
+                             helpers["image_meta"], datetime_attr)
     return {"site": config, "archive": archive, "url": urls, "asset": asset, "sections": sections,
-            "builder_version": __version__,
-            **make_helpers(urls, {entry.slug: entry for entry in config.authors}, images)}
+            "builder_version": __version__, **helpers, **metadata}
 
 
 def make_renderer(site: Site) -> Renderer:

@@ -22,6 +22,7 @@ class Renderer:
         env.globals.update(globals_)
         if env.cache is not None:  # templates loaded earlier (to check them) hold the globals they saw
             env.cache.clear()
+        env.parts.clear()  # parts made with other globals (builder.templates._parts)
         self.template_dirs = template_dirs
         self.problems: dict[tuple, Problem] = {}
 

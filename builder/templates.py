@@ -52,6 +52,7 @@ class _Environment(jinja2.Environment):
 
     bodies = None  # the body store the Renderer hands in: resolves ``article.body_html``
     body_pictures = None  # fills a body's picture placeholders with their variants (make_helpers)
+    parts: dict = {}  # the HTML the ``part`` global made, by template and values (_parts)
 
     def make_globals(self, d):
         return {**self.globals, **(d or {})}
@@ -153,6 +154,7 @@ def make_environment(template_dirs: tuple[Path, ...], compiled: Path | None = No
     env.filters["dir_auto"] = dir_auto
     env.filters["bdi"] = bdi
     env.filters["fragment"] = _fragments(env)
+    env.globals["part"] = _parts(env)
     return env
 
 
@@ -176,6 +178,29 @@ def _fragments(env: jinja2.Environment):
         return found[1]
 
     return fragment
+
+
+def _parts(env: jinja2.Environment):
+    """The ``part`` global: ``{{ part("_header.html", kind=page.kind) }}`` renders the template
+    with the globals and the values named, nothing else, and reuses the HTML each time the
+    same values come back in this build (values must be hashable).
+
+    The header, the footer and the head's links were rendered again for every page, though
+    they differ only by page kind (and on a few pages by URL): 13,000 renders of each at
+    10,000 articles for a few dozen different results. A part never sees the page, so what
+    it makes can only depend on what it is given; a template that reads anything else fails
+    with its file and line (StrictUndefined) instead of showing one page's value on every page.
+    """
+    made = env.parts = {}  # emptied by the Renderer when it sets the globals a part depends on
+
+    def part(name: str, **values) -> Markup:
+        key = (name, *sorted(values.items()))
+        html = made.get(key)
+        if html is None:
+            html = made[key] = Markup(env.get_template(name).render(values))
+        return html
+
+    return part
 
 
 @lru_cache(maxsize=65536)  # the same dates appear on many pages
@@ -433,9 +458,9 @@ def templates_fingerprint(template_dirs: tuple[Path, ...]) -> str:
 
 
 def templates_using(env: jinja2.Environment, name: str, as_global: bool = False) -> set[str]:
-    """Templates whose source, or that of a template they extend, include or import,
-    mentions ``name`` (such as 'body_html'); with ``as_global``, reads the global
-    variable ``name`` (such as 'archive')."""
+    """Templates whose source, or that of a template they extend, include, import or
+    render (``fragment``, ``part``), mentions ``name`` (such as 'body_html'); with
+    ``as_global``, reads the global variable ``name`` (such as 'archive')."""
     from jinja2 import meta, nodes
     sources, references = {}, {}
     for template in env.list_templates(extensions=("html", "xml", "txt", "json")):
@@ -443,13 +468,16 @@ def templates_using(env: jinja2.Environment, name: str, as_global: bool = False)
         tree = env.parse(source)
         sources[template] = (name in meta.find_undeclared_variables(tree)) if as_global else (name in source)
         references[template] = {r for r in meta.find_referenced_templates(tree) if r}
-        for call in tree.find_all(nodes.Filter):
-            if call.name == "fragment":  # renders the template its first argument names
-                named = call.args[0] if call.args else None
-                if isinstance(named, nodes.Const) and isinstance(named.value, str):
-                    references[template].add(named.value)
-                else:  # a name only known while rendering: assume the worst
-                    sources[template] = True
+        # ``fragment`` and ``part`` render the template their first argument names.
+        calls = [call for call in tree.find_all(nodes.Filter) if call.name == "fragment"]
+        calls += [call for call in tree.find_all(nodes.Call)
+                  if isinstance(call.node, nodes.Name) and call.node.name == "part"]
+        for call in calls:
+            named = call.args[0] if call.args else None
+            if isinstance(named, nodes.Const) and isinstance(named.value, str):
+                references[template].add(named.value)
+            else:  # a name only known while rendering: assume the worst
+                sources[template] = True
     found: set[str] = set()
 
     def uses(template: str, seen: frozenset) -> bool:

@@ -168,8 +168,9 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
                          drafts_left_out=site.content.drafts_left_out, output=output,
                          scheduled=len(site.content.scheduled), next_due=_iso(site.content.next_due))
     facts = site.templates.facts
+    # Fingerprints (a pickle and a hash of every page) only serve a cache that will keep them.
     fingerprinter = Fingerprinter(fingerprint_base(config, facts.fingerprint, sections_of(site.archive)), site.archive,
-                                  facts.archive_templates, facts.body_templates, site.images)
+                                  facts.archive_templates, facts.body_templates, site.images) if cache.keeps else None
     staging = start_staging(output)
     with contextlib.ExitStack() as stack, transaction(staging) as apply:
         with timer.step("render", len(pages)):
@@ -266,7 +267,8 @@ def render_pages(pages, renderer: Renderer, staging: Staging, jobs: int, fingerp
     """Fingerprint every page and render those whose fingerprint changed or whose file is
     missing, in worker processes when many (both steps are per page, so both spread).
 
-    Without a fingerprinter (``check``), every page is rendered and nothing is kept for the cache.
+    Without a fingerprinter (``check``, ``--no-cache``), every page is rendered and nothing is
+    kept for the cache.
     """
     def render_chunk(chunk: list[int]):
         results = []

@@ -102,9 +102,9 @@ def load_templates(template_dirs: tuple[Path, ...], compiled: Path | None,
         if problems:  # the build stops: nothing to analyse
             facts = TemplateFacts(fingerprint, frozenset(), frozenset())
         else:
+            found = templates_reading(env, {"archive": True, "body_html": False})
             facts = _FACTS[fingerprint] = TemplateFacts(
-                fingerprint, frozenset(templates_using(env, "archive", as_global=True)),
-                frozenset(templates_using(env, "body_html")))
+                fingerprint, frozenset(found["archive"]), frozenset(found["body_html"]))
     return Templates(env, facts, static_files(template_dirs), template_dirs), problems
 
 
@@ -296,10 +296,11 @@ def make_helpers(urls, profiles: dict | None = None, images=None) -> dict:
         external (rel, class and a hint for screen readers) when it leads to another site."""
         target = urls.link(href)
         direction = dir_auto(text)
+        # f-strings rather than Markup.format (string.Formatter): a source link on every article page.
         if is_external(target, urls.origin):
-            return Markup('<a href="{}" rel="external noopener" class="external"{}>{}{}</a>').format(
-                target, direction, text, Markup(EXTERNAL_HINT))
-        return Markup('<a href="{}"{}>{}</a>').format(target, direction, text)
+            return Markup(f'<a href="{escape(target)}" rel="external noopener" class="external"{direction}>'
+                          f'{escape(text)}{EXTERNAL_HINT}</a>')
+        return Markup(f'<a href="{escape(target)}"{direction}>{escape(text)}</a>')
 
     pictures = make_pictures(urls, images)
     return {"term_link": term_link, "term_links": term_links, "dateline": dateline, "bylines": bylines,
@@ -461,12 +462,24 @@ def templates_using(env: jinja2.Environment, name: str, as_global: bool = False)
     """Templates whose source, or that of a template they extend, include, import or
     render (``fragment``, ``part``), mentions ``name`` (such as 'body_html'); with
     ``as_global``, reads the global variable ``name`` (such as 'archive')."""
+    return templates_reading(env, {name: as_global})[name]
+
+
+def templates_reading(env: jinja2.Environment, wanted: dict[str, bool]) -> dict[str, set[str]]:
+    """``templates_using`` for each name of ``wanted`` (name: as_global), every template
+    parsed once: parsing them all is most of the work."""
     from jinja2 import meta, nodes
-    sources, references = {}, {}
+    sources: dict[str, dict[str, bool]] = {name: {} for name in wanted}
+    references: dict[str, set[str]] = {}
     for template in env.list_templates(extensions=("html", "xml", "txt", "json")):
         source = env.loader.get_source(env, template)[0]
         tree = env.parse(source)
-        sources[template] = (name in meta.find_undeclared_variables(tree)) if as_global else (name in source)
+        loaded = {node.name for node in tree.find_all(nodes.Name) if node.ctx == "load"}
+        for name, as_global in wanted.items():
+            # A template that loads no variable of that name cannot read the global: the exact
+            # check (which compiles the template) only runs on those that do.
+            sources[name][template] = (name in loaded and name in meta.find_undeclared_variables(tree)) \
+                if as_global else (name in source)
         references[template] = {r for r in meta.find_referenced_templates(tree) if r}
         # ``fragment`` and ``part`` render the template their first argument names.
         calls = [call for call in tree.find_all(nodes.Filter) if call.name == "fragment"]
@@ -477,15 +490,13 @@ def templates_using(env: jinja2.Environment, name: str, as_global: bool = False)
             if isinstance(named, nodes.Const) and isinstance(named.value, str):
                 references[template].add(named.value)
             else:  # a name only known while rendering: assume the worst
-                sources[template] = True
-    found: set[str] = set()
+                for name in wanted:
+                    sources[name][template] = True
 
-    def uses(template: str, seen: frozenset) -> bool:
-        if sources.get(template):
+    def uses(found: dict[str, bool], template: str, seen: frozenset) -> bool:
+        if found.get(template):
             return True
-        return any(uses(r, seen | {template}) for r in references.get(template, ()) if r not in seen)
+        return any(uses(found, r, seen | {template}) for r in references.get(template, ()) if r not in seen)
 
-    for template in sources:
-        if uses(template, frozenset()):
-            found.add(template)
-    return found
+    return {name: {template for template in found if uses(found, template, frozenset())}
+            for name, found in sources.items()}

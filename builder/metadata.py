@@ -1,7 +1,8 @@
-"""Metadata: an article page's schema.org NewsArticle (JSON-LD), serialised in Python.
+"""Metadata: what an article page tells search engines and link previews, computed once
+in Python: its absolute URL, lead image crops, section and schema.org NewsArticle (JSON-LD).
 
-The theme's ``_article_meta.html`` wrote it with a dozen ``tojson`` filters, loops and
-conditions on every article page; one Python call makes the same bytes. Each value is
+The theme's ``_article_meta.html`` wrote the JSON-LD with a dozen ``tojson`` filters, loops
+and conditions on every article page; one Python call makes the same bytes. Each value is
 serialised as ``tojson`` does (jinja2's ``htmlsafe_json_dumps``: ``json.dumps``, then ``<``,
 ``>``, ``&`` and ``'`` as Unicode escapes, so no value can close the ``<script>``); a test
 compares them on hostile text.
@@ -9,6 +10,7 @@ compares them on hostile text.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii
 
 from jinja2.utils import htmlsafe_json_dumps
@@ -29,8 +31,19 @@ def _json_list(values) -> str:
     return "[" + ", ".join(_json(value) for value in values) + "]"
 
 
+@dataclass(frozen=True)
+class ArticleMeta:
+    """An article page's metadata, as ``_article_meta.html`` shows it."""
+
+    link: str  # the page's absolute URL
+    images: list  # (absolute URL, width, height) of the lead image's crops; [] without one
+    image: str  # the first of them ('' without)
+    section: object  # the first topic, else the first country, else None
+    json_ld: Markup  # the NewsArticle, one key a line, safe inside <script>
+
+
 def make_metadata(urls, language: str, publisher: str, author_url, image_meta, datetime_attr) -> dict:
-    """The ``json_ld`` helper every template can call, for this site's URLs and names."""
+    """The ``article_meta`` helper every template can call, for this site's URLs and names."""
     publisher_json = _json(publisher)
     language_json = _json(language)
     organization = f'{{"@type": "Organization", "name": {publisher_json}}}'
@@ -39,9 +52,16 @@ def make_metadata(urls, language: str, publisher: str, author_url, image_meta, d
         link = f', "url": {_json(author_url(author))}' if author.slug else ""
         return f'{{"@type": "Person", "name": {_json(author.name)}{link}}}'
 
-    def json_ld(article, links, page_url: str) -> Markup:
-        """``article``'s NewsArticle, one key a line; ``links`` names its story, ``page_url`` its page."""
-        link = _json(urls.absolute(page_url))
+    def article_meta(article, links, page_url: str) -> ArticleMeta:
+        """``article``'s metadata; ``links`` names its story, ``page_url`` is its page."""
+        absolute = urls.absolute(page_url)
+        images = image_meta(article)
+        image = images[0][0] if images else ""
+        section = (article.topics or article.countries or (None,))[0]
+        return ArticleMeta(absolute, images, image, section, json_ld(article, links, absolute, images, image))
+
+    def json_ld(article, links, absolute: str, images: list, image: str) -> Markup:
+        link = _json(absolute)
         lines = ['{',
                  '  "@context": "https://schema.org",',
                  '  "@type": "NewsArticle",',
@@ -58,8 +78,7 @@ def make_metadata(urls, language: str, publisher: str, author_url, image_meta, d
             lines.append(f'  "isPartOf": {{"@type": "CreativeWorkSeries", "name": {_json(story.name)}, '
                          f'"url": {_json(urls.absolute(urls.story(story)))}}},')
         lines.append(f'  "publisher": {organization},')
-        images = image_meta(article)
-        if images and images[0][0]:
+        if image:
             lines.append(f'  "image": {_json_list(image[0] for image in images)},')
         if article.corrections:
             corrections = ", ".join(f'{{"@type": "CorrectionComment", "datePublished": '
@@ -72,4 +91,4 @@ def make_metadata(urls, language: str, publisher: str, author_url, image_meta, d
         lines.append('}')
         return Markup("\n".join(lines))
 
-    return {"json_ld": json_ld}
+    return {"article_meta": article_meta}

@@ -20,7 +20,7 @@ from markupsafe import Markup
 def _json(value: str) -> str:
     """A string as ``tojson`` writes it: what ``json.dumps`` gives (ASCII, C code), without
     building a JSONEncoder for each value, then the HTML-unsafe characters escaped."""
-    if type(value) is not str:  # no model field is, but a value is never lost
+    if type(value) is not str:  # every field it is given is text; anything else as tojson writes it
         return htmlsafe_json_dumps(value, sort_keys=True)
     return (encode_basestring_ascii(value).replace("<", "\\u003c").replace(">", "\\u003e")
             .replace("&", "\\u0026").replace("'", "\\u0027"))
@@ -79,7 +79,7 @@ def make_metadata(urls, language: str, publisher: str, author_url, image_meta, d
                          f'"url": {_json(urls.absolute(urls.story(story)))}}},')
         lines.append(f'  "publisher": {organization},')
         if image:
-            lines.append(f'  "image": {_json_list(image[0] for image in images)},')
+            lines.append(f'  "image": {_json_list(crop[0] for crop in images)},')
         if article.corrections:
             corrections = ", ".join(f'{{"@type": "CorrectionComment", "datePublished": '
                                     f'{_json(datetime_attr(c.date))}, "text": {_json(c.text)}}}'

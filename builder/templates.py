@@ -458,16 +458,11 @@ def templates_fingerprint(template_dirs: tuple[Path, ...]) -> str:
     return digest.hexdigest()[:16]
 
 
-def templates_using(env: jinja2.Environment, name: str, as_global: bool = False) -> set[str]:
-    """Templates whose source, or that of a template they extend, include, import or
-    render (``fragment``, ``part``), mentions ``name`` (such as 'body_html'); with
-    ``as_global``, reads the global variable ``name`` (such as 'archive')."""
-    return templates_reading(env, {name: as_global})[name]
-
-
 def templates_reading(env: jinja2.Environment, wanted: dict[str, bool]) -> dict[str, set[str]]:
-    """``templates_using`` for each name of ``wanted`` (name: as_global), every template
-    parsed once: parsing them all is most of the work."""
+    """For each name of ``wanted`` (such as 'body_html'), the templates whose source, or that
+    of a template they extend, include, import or render (``fragment``, ``part``), mentions
+    it; with ``wanted[name]`` true, reads the global variable of that name (such as
+    'archive'). Each template is parsed once, for every name: parsing is most of the work."""
     from jinja2 import meta, nodes
     sources: dict[str, dict[str, bool]] = {name: {} for name in wanted}
     references: dict[str, set[str]] = {}

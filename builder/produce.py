@@ -35,7 +35,8 @@ from builder.search import BUNDLE_FOLDER, IndexPlan, drop_index, index_site, kee
 from builder.state import BuildState, Counts, OutputListing, SearchIndexState, Sections
 from builder.favicon import icon_files
 from builder.images import produce_images
-from builder.templates import flag_file, make_helpers
+from builder.metadata import make_metadata
+from builder.templates import datetime_attr, flag_file, make_helpers
 from builder.urls import Urls
 
 
@@ -91,9 +92,11 @@ def site_globals(config: SiteConfig, archive, urls: Urls, assets: dict[str, Path
     def asset(name: str) -> str:
         return urls.asset(name, versions.get(name, ""))
 
+    helpers = make_helpers(urls, {entry.slug: entry for entry in config.authors}, images)
+    metadata = make_metadata(urls, config.language, config.publisher_name, helpers["author_url"],
+                             helpers["image_meta"], datetime_attr)
     return {"site": config, "archive": archive, "url": urls, "asset": asset, "sections": sections,
-            "builder_version": __version__,
-            **make_helpers(urls, {entry.slug: entry for entry in config.authors}, images)}
+            "builder_version": __version__, **helpers, **metadata}
 
 
 def make_renderer(site: Site) -> Renderer:
@@ -165,8 +168,9 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
                          drafts_left_out=site.content.drafts_left_out, output=output,
                          scheduled=len(site.content.scheduled), next_due=_iso(site.content.next_due))
     facts = site.templates.facts
+    # Fingerprints (a pickle and a hash of every page) only serve a cache that will keep them.
     fingerprinter = Fingerprinter(fingerprint_base(config, facts.fingerprint, sections_of(site.archive)), site.archive,
-                                  facts.archive_templates, facts.body_templates, site.images)
+                                  facts.archive_templates, facts.body_templates, site.images) if cache.keeps else None
     staging = start_staging(output)
     with contextlib.ExitStack() as stack, transaction(staging) as apply:
         with timer.step("render", len(pages)):
@@ -263,7 +267,8 @@ def render_pages(pages, renderer: Renderer, staging: Staging, jobs: int, fingerp
     """Fingerprint every page and render those whose fingerprint changed or whose file is
     missing, in worker processes when many (both steps are per page, so both spread).
 
-    Without a fingerprinter (``check``), every page is rendered and nothing is kept for the cache.
+    Without a fingerprinter (``check``, ``--no-cache``), every page is rendered and nothing is
+    kept for the cache.
     """
     def render_chunk(chunk: list[int]):
         results = []

@@ -22,12 +22,17 @@ class Renderer:
         env.globals.update(globals_)
         if env.cache is not None:  # templates loaded earlier (to check them) hold the globals they saw
             env.cache.clear()
+        env.parts.clear()  # parts made with other globals (builder.templates._parts)
         self.template_dirs = template_dirs
         self.problems: dict[tuple, Problem] = {}
+        # Jinja's own template cache is an LRU behind a lock: a dict lookup is a tenth of it.
+        self.templates: dict[str, jinja2.Template] = {}
 
     def render(self, page: Page) -> bytes | None:
         try:
-            template = self.env.get_template(page.template)
+            template = self.templates.get(page.template)
+            if template is None:
+                template = self.templates[page.template] = self.env.get_template(page.template)
             text = template.render(page=page, **page.context.variables())
         except jinja2.TemplateNotFound as error:
             self._note(Problem(f"templates/{page.template}", 0,

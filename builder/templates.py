@@ -52,6 +52,7 @@ class _Environment(jinja2.Environment):
 
     bodies = None  # the body store the Renderer hands in: resolves ``article.body_html``
     body_pictures = None  # fills a body's picture placeholders with their variants (make_helpers)
+    parts: dict = {}  # the HTML the ``part`` global made, by template and values (_parts)
 
     def make_globals(self, d):
         return {**self.globals, **(d or {})}
@@ -101,9 +102,9 @@ def load_templates(template_dirs: tuple[Path, ...], compiled: Path | None,
         if problems:  # the build stops: nothing to analyse
             facts = TemplateFacts(fingerprint, frozenset(), frozenset())
         else:
+            found = templates_reading(env, {"archive": True, "body_html": False})
             facts = _FACTS[fingerprint] = TemplateFacts(
-                fingerprint, frozenset(templates_using(env, "archive", as_global=True)),
-                frozenset(templates_using(env, "body_html")))
+                fingerprint, frozenset(found["archive"]), frozenset(found["body_html"]))
     return Templates(env, facts, static_files(template_dirs), template_dirs), problems
 
 
@@ -153,6 +154,7 @@ def make_environment(template_dirs: tuple[Path, ...], compiled: Path | None = No
     env.filters["dir_auto"] = dir_auto
     env.filters["bdi"] = bdi
     env.filters["fragment"] = _fragments(env)
+    env.globals["part"] = _parts(env)
     return env
 
 
@@ -176,6 +178,29 @@ def _fragments(env: jinja2.Environment):
         return found[1]
 
     return fragment
+
+
+def _parts(env: jinja2.Environment):
+    """The ``part`` global: ``{{ part("_header.html", kind=page.kind) }}`` renders the template
+    with the globals and the values named, nothing else, and reuses the HTML each time the
+    same values come back in this build (values must be hashable).
+
+    The header, the footer and the head's links were rendered again for every page, though
+    they differ only by page kind (and on a few pages by URL): 13,000 renders of each at
+    10,000 articles for a few dozen different results. A part never sees the page, so what
+    it makes can only depend on what it is given; a template that reads anything else fails
+    with its file and line (StrictUndefined) instead of showing one page's value on every page.
+    """
+    made = env.parts = {}  # emptied by the Renderer when it sets the globals a part depends on
+
+    def part(name: str, **values) -> Markup:
+        key = (name, *sorted(values.items()))
+        html = made.get(key)
+        if html is None:
+            html = made[key] = Markup(env.get_template(name).render(values))
+        return html
+
+    return part
 
 
 @lru_cache(maxsize=65536)  # the same dates appear on many pages
@@ -271,10 +296,11 @@ def make_helpers(urls, profiles: dict | None = None, images=None) -> dict:
         external (rel, class and a hint for screen readers) when it leads to another site."""
         target = urls.link(href)
         direction = dir_auto(text)
+        # f-strings rather than Markup.format (string.Formatter): a source link on every article page.
         if is_external(target, urls.origin):
-            return Markup('<a href="{}" rel="external noopener" class="external"{}>{}{}</a>').format(
-                target, direction, text, Markup(EXTERNAL_HINT))
-        return Markup('<a href="{}"{}>{}</a>').format(target, direction, text)
+            return Markup(f'<a href="{escape(target)}" rel="external noopener" class="external"{direction}>'
+                          f'{escape(text)}{EXTERNAL_HINT}</a>')
+        return Markup(f'<a href="{escape(target)}"{direction}>{escape(text)}</a>')
 
     pictures = make_pictures(urls, images)
     return {"term_link": term_link, "term_links": term_links, "dateline": dateline, "bylines": bylines,
@@ -434,32 +460,40 @@ def templates_fingerprint(template_dirs: tuple[Path, ...]) -> str:
     return digest.hexdigest()[:16]
 
 
-def templates_using(env: jinja2.Environment, name: str, as_global: bool = False) -> set[str]:
-    """Templates whose source, or that of a template they extend, include or import,
-    mentions ``name`` (such as 'body_html'); with ``as_global``, reads the global
-    variable ``name`` (such as 'archive')."""
+def templates_reading(env: jinja2.Environment, wanted: dict[str, bool]) -> dict[str, set[str]]:
+    """For each name of ``wanted`` (such as 'body_html'), the templates whose source, or that
+    of a template they extend, include, import or render (``fragment``, ``part``), mentions
+    it; with ``wanted[name]`` true, reads the global variable of that name (such as
+    'archive'). Each template is parsed once, for every name: parsing is most of the work."""
     from jinja2 import meta, nodes
-    sources, references = {}, {}
+    sources: dict[str, dict[str, bool]] = {name: {} for name in wanted}
+    references: dict[str, set[str]] = {}
     for template in env.list_templates(extensions=("html", "xml", "txt", "json")):
         source = env.loader.get_source(env, template)[0]
         tree = env.parse(source)
-        sources[template] = (name in meta.find_undeclared_variables(tree)) if as_global else (name in source)
+        loaded = {node.name for node in tree.find_all(nodes.Name) if node.ctx == "load"}
+        for name, as_global in wanted.items():
+            # A template that loads no variable of that name cannot read the global: the exact
+            # check (which compiles the template) only runs on those that do.
+            sources[name][template] = (name in loaded and name in meta.find_undeclared_variables(tree)) \
+                if as_global else (name in source)
         references[template] = {r for r in meta.find_referenced_templates(tree) if r}
-        for call in tree.find_all(nodes.Filter):
-            if call.name == "fragment":  # renders the template its first argument names
-                named = call.args[0] if call.args else None
-                if isinstance(named, nodes.Const) and isinstance(named.value, str):
-                    references[template].add(named.value)
-                else:  # a name only known while rendering: assume the worst
-                    sources[template] = True
-    found: set[str] = set()
+        # ``fragment`` and ``part`` render the template their first argument names.
+        calls = [call for call in tree.find_all(nodes.Filter) if call.name == "fragment"]
+        calls += [call for call in tree.find_all(nodes.Call)
+                  if isinstance(call.node, nodes.Name) and call.node.name == "part"]
+        for call in calls:
+            named = call.args[0] if call.args else None
+            if isinstance(named, nodes.Const) and isinstance(named.value, str):
+                references[template].add(named.value)
+            else:  # a name only known while rendering: assume the worst
+                for name in wanted:
+                    sources[name][template] = True
 
-    def uses(template: str, seen: frozenset) -> bool:
-        if sources.get(template):
+    def uses(found: dict[str, bool], template: str, seen: frozenset) -> bool:
+        if found.get(template):
             return True
-        return any(uses(r, seen | {template}) for r in references.get(template, ()) if r not in seen)
+        return any(uses(found, r, seen | {template}) for r in references.get(template, ()) if r not in seen)
 
-    for template in sources:
-        if uses(template, frozenset()):
-            found.add(template)
-    return found
+    return {name: {template for template in found if uses(found, template, frozenset())}
+            for name, found in sources.items()}

@@ -393,6 +393,34 @@ def test_site_templates_override_the_default_theme(make_site):
     assert (out / "static/style.css").read_text() == "body { color: rebeccapurple; }\n"
 
 
+def test_a_sites_own_header_shows_on_every_page_and_sees_what_base_gives_it(make_site):
+    # The header is a part, rendered once per distinct value set and reused (docs/templates.md#parts):
+    # a site's own must be what every page shows, each with its own page kind.
+    site = make_site({
+        "site.toml": 'title = "Own"\n',
+        "content/a.md": article("Alpha", "2025-06-13", countries="[Japan]", topics="[Trade]"),
+        "content/b.md": article("Beta", "2025-06-14", countries="[Japan]"),
+        "templates/_header.html": '<header class="mine">{{ site.title }} {{ kind }} [{{ term_kind }}] [{{ here }}]</header>\n',
+    })
+    run_cli("build", "--site", str(site), "--no-search", check=True)
+    out = site / "output"
+    framed = [path for path in out.rglob("*.html") if 'class="skip-link"' in path.read_text()]
+    assert len(framed) > 10
+    for path in framed:
+        html = path.read_text()
+        assert html.count('<header class="mine">Own ') == 1 and 'class="site-header"' not in html, path
+    assert '<header class="mine">Own article [] []</header>' in page(out, "2025/06/a")
+    assert '<header class="mine">Own home [] [/]</header>' in page(out, "")
+    assert '<header class="mine">Own terms [topic] [/topics/]</header>' in page(out, "topics")
+    assert '<header class="mine">Own term [country] []</header>' in page(out, "countries/japan")
+    assert '<header class="mine">Own month [] []</header>' in page(out, "2025/06")
+    # A part never sees the page: reading it is an error at the part's line, not one page's value on all.
+    (site / "templates/_header.html").write_text('<header>\n{{ page.title }}</header>\n')
+    result = run_cli("build", "--site", str(site), "--no-search")
+    assert result.returncode != 0
+    assert "templates/_header.html:2:" in result.stdout + result.stderr
+
+
 def test_fragment_templates_are_overridable_and_their_errors_name_the_file(make_site):
     site = make_site({
         "content/a.md": article("Alpha", "2025-06-13", countries="[Japan]"),

@@ -77,6 +77,16 @@ def test_hostile_front_matter_escapes_nowhere_in_the_article_page(hostile_site):
     assert "</" not in script and "<script" not in script
 
 
+@pytest.mark.parametrize("value", ["plain", "", "</script><!-- & 'q' \"d\" \\ \u2028 \x00 é 😀",
+                                   ["a<b", "c&d"], []])
+def test_json_ld_values_are_written_as_tojson_writes_them(value):
+    # builder.metadata writes the JSON-LD in Python: each value must be what the tojson filter gave.
+    from jinja2.utils import htmlsafe_json_dumps
+    from builder.metadata import _json, _json_list
+    written = _json_list(value) if isinstance(value, list) else _json(value)
+    assert written == htmlsafe_json_dumps(value, json.dumps, sort_keys=True)
+
+
 def test_article_metadata_fields(hostile_site):
     page = head(hostile_site / "2025/06/hostile/index.html")
     link = BASE + "2025/06/hostile/"

@@ -204,7 +204,7 @@ def _parts(env: jinja2.Environment):
 
 
 @lru_cache(maxsize=65536)  # the same dates appear on many pages
-def datetime_attr(value: dt.datetime, date_only: bool = False) -> str:
+def datetime_attr(value: dt.datetime) -> str:
     """Machine-readable value for <time datetime>: ISO 8601 with the offset."""
     return value.isoformat(timespec="seconds")
 
@@ -252,7 +252,10 @@ def make_helpers(urls, profiles: dict | None = None, images=None) -> dict:
         code = getattr(term, "code", "")
         if not code or getattr(term, "kind", "") != "country":
             return Markup("")
-        return Markup('<img class="flag" src="{}" alt="" width="20" height="15">').format(urls.flag(code))
+        # Some flags are detailed drawings (Serbia's is 180 KB of SVG): fetched and drawn only
+        # when in view, so a page of every country does not parse them all before it responds.
+        return Markup('<img class="flag" src="{}" alt="" width="20" height="15" loading="lazy" decoding="async">').format(
+            urls.flag(code))
 
     @lru_cache(maxsize=None)
     def term_link(term, flag: bool = False) -> Markup:

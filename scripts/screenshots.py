@@ -100,6 +100,15 @@ def pages_of(output: Path) -> dict[str, str]:
             "search": "/search/?q=tariff", "404": "/404.html"}
 
 
+def shrink(path: Path) -> None:
+    """Rewrite a screenshot with a 256-colour palette: a third of the bytes in git, and the
+    text stays sharp (a page holds few colours besides its pictures)."""
+    from PIL import Image
+    with Image.open(path) as shot:
+        small = shot.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE)
+    small.save(path, optimize=True)
+
+
 def take_screenshots(origin: str, pages: dict[str, str], folder: Path) -> list[Path]:
     from playwright.sync_api import sync_playwright
     folder.mkdir(parents=True, exist_ok=True)
@@ -124,6 +133,7 @@ def take_screenshots(origin: str, pages: dict[str, str], folder: Path) -> list[P
                         page.wait_for_timeout(300)
                     target = folder / f"{name}-{width_name}-{scheme}.png"
                     page.screenshot(path=str(target), full_page=True)
+                    shrink(target)
                     written.append(target)
                 context.close()
         browser.close()

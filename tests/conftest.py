@@ -193,3 +193,17 @@ def serve_static(folder: Path):
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser page that records every failed request (a favicon aside) and script
+    error in ``page.failed`` (the search tests' page; a module may define its own)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.failed = []
+    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
+            and page.failed.append(f"{r.status} {r.url}"))
+    page.on("pageerror", lambda error: page.failed.append(f"script error: {error}"))
+    yield page
+    context.close()

@@ -60,19 +60,6 @@ def served(tmp_path_factory):
         server.__exit__(None, None, None)
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh browser page that records every failed request (a favicon aside)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.failed = []
-    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
-            and page.failed.append(f"{r.status} {r.url}"))
-    page.on("pageerror", lambda error: page.failed.append(f"script error: {error}"))
-    yield page
-    context.close()
-
-
 # The page's own UI (templates/search.html, static/search.js) replaced Pagefind's Component UI
 # when the index was split into shards: these selectors follow it.
 RESULT_LINKS = ".search-result-title a"

@@ -85,18 +85,6 @@ def _articles(site: Path):
     return list(load_site(config, BuildOptions(site=site), Cache.none(cache_key(config)), Timer()).archive.articles)
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.failed = []
-    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
-            and page.failed.append(f"{r.status} {r.url}"))
-    page.on("pageerror", lambda error: page.failed.append(f"script error: {error}"))
-    yield page
-    context.close()
-
-
 def article_url(base: str, article) -> str:
     return f"{base}{article.date:%Y}/{article.date:%m}/{article.slug}/"
 

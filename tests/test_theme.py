@@ -362,7 +362,7 @@ def test_header_navigation_marks_the_current_section(sample_out):
     assert '<a href="/countries/" aria-current="page">Countries</a>' in countries
     japan = (sample_out / "countries" / "japan" / "index.html").read_text()
     assert '<a href="/countries/" aria-current="true">Countries</a>' in japan
-    assert '<img class="flag" src="/static/flags/jp.svg" alt="" width="20" height="15">Japan</h1>' in japan
+    assert '<img class="flag" src="/static/flags/jp.svg" alt="" width="20" height="15" loading="lazy" decoding="async">Japan</h1>' in japan
     for name in ("Latest", "Countries", "Topics", "Archive", "Search"):
         assert f">{name}</a></li>" in japan
     assert 'role="search"' in japan and 'name="q"' in japan
@@ -370,7 +370,7 @@ def test_header_navigation_marks_the_current_section(sample_out):
 
 def test_article_links_countries_topics_and_reading_on(paged_out):
     html = (paged_out / "2025/02/story-1/index.html").read_text()
-    assert '<img class="flag" src="/static/flags/jp.svg" alt="" width="20" height="15"><a href="/countries/japan/">Japan</a>' in html
+    assert '<img class="flag" src="/static/flags/jp.svg" alt="" width="20" height="15" loading="lazy" decoding="async"><a href="/countries/japan/">Japan</a>' in html
     assert '<a href="/topics/trade/">Trade</a>' in html
     assert ('By <a href="/authors/a-writer/" rel="author">A. Writer</a> and '
             '<a href="/authors/b-writer/" rel="author">B. Writer</a>') in html

@@ -49,10 +49,7 @@ def build(options: BuildOptions, progress=None, cache: Cache | None = None, guar
     result.local = not config.origin
     result.notes += recovered + cache.notes
     cache.notes.clear()
-    # Once per build command that changed the output (not on each of serve's rebuilds, and
-    # not on a build with nothing to do: the output the notes are about is the one the
-    # last build measured, and stat-ing every file would be most of a no-op's time).
-    if own_cache and (result.written or result.removed):
+    if own_cache:  # once per build command, not on each of serve's rebuilds
         result.notes += hosting_notes(config, output, cache.state.output.files if cache.state else None)
     return result
 

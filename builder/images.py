@@ -214,24 +214,24 @@ def scan_images(root: Path, articles, settings, known: dict) -> tuple[ImageIndex
                 problems.append(Problem(article.path, line, f"image {file}: {reason}"))
             continue
         pictures[file], seen[file] = picture, (stat, picture)
-    sets = {}
     for article in articles:
-        image = article.image
-        if image is not None and image.file in pictures:
-            sets[(image.file, True, image.focus)] = plan_set(pictures[image.file], settings, True, image.focus)
         for file, alt, line in article.body_images:
-            if file in pictures:
-                sets[(file, False, (0.5, 0.5))] = plan_set(pictures[file], settings, False)
             if not alt.strip():
                 problems.append(Problem(article.path, line, f"the picture {file} has no alt text: describe it "
                                                             "in ![…](…)"))
-    return ImageIndex(sets, pictures), seen, problems
+    return ImageIndex(_plan_sets(articles, pictures, settings), pictures), seen, problems
 
 
 def index_of(articles, known: dict, settings) -> ImageIndex:
     """The image index of ``articles`` from the pictures the last build read (a patch: no
     picture changed, or the whole pipeline would run)."""
     pictures = {file: picture for file, (_, picture) in known.items()}
+    return ImageIndex(_plan_sets(articles, pictures, settings), pictures)
+
+
+def _plan_sets(articles, pictures: dict, settings) -> dict:
+    """The files to make of each usable picture, keyed (file, lead, focus): a lead image
+    gets crops and a thumbnail, a body image only its resized variants."""
     sets = {}
     for article in articles:
         image = article.image
@@ -240,7 +240,7 @@ def index_of(articles, known: dict, settings) -> ImageIndex:
         for file, _, _ in article.body_images:
             if file in pictures:
                 sets[(file, False, (0.5, 0.5))] = plan_set(pictures[file], settings, False)
-    return ImageIndex(sets, pictures)
+    return sets
 
 
 def small_lead_notes(index: ImageIndex, articles, settings) -> list[str]:

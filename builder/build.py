@@ -10,7 +10,7 @@ import dataclasses
 
 from builder import workers
 from builder.cache import Cache
-from builder.hosting import hosting_notes
+from builder.hosting import Measure, hosting_notes, measure
 from builder.incremental import NOTHING, PATCH, Work, decide, scan_inputs
 from builder.output import check_output_folder, recover
 from builder.patch import PatchRefused, patch
@@ -50,8 +50,20 @@ def build(options: BuildOptions, progress=None, cache: Cache | None = None, guar
     result.notes += recovered + cache.notes
     cache.notes.clear()
     if own_cache:  # once per build command, not on each of serve's rebuilds
-        result.notes += hosting_notes(config, output, cache.state.output.files if cache.state else None)
+        result.notes += hosting_notes(config, _output_measure(cache, output))
     return result
+
+
+def _output_measure(cache: Cache, output) -> Measure:
+    """The output folder in the numbers hosts limit: measured once per output listing and
+    kept in the state, so a build that changed nothing does not stat every file again."""
+    state = cache.state
+    if state is None:
+        return measure(output)
+    if state.output.measure is None:
+        found = measure(output, state.output.files)
+        cache.save_state(dataclasses.replace(state, output=dataclasses.replace(state.output, measure=found)))
+    return cache.state.output.measure
 
 
 def _build(options, config, output, cache: Cache, jobs: int, timer: Timer, guard) -> BuildResult:
@@ -77,7 +89,7 @@ def _nothing(cache: Cache, inputs, output) -> BuildResult:
     state = cache.state
     if inputs.folders != state.output.folder_times:
         cache.save_state(dataclasses.replace(state, output=dataclasses.replace(
-            state.output, folders=tuple(sorted(inputs.folders.items())))))
+            state.output, folders=tuple(sorted(inputs.folders.items())), measure=None)))
     counts = state.counts
     return BuildResult(articles=counts.articles, pages=counts.pages, drafts_left_out=counts.drafts_left_out,
                        unchanged=len(state.output.files), output=output, scheduled=counts.scheduled,

@@ -174,12 +174,10 @@ def check_limits(host: Host, found: Measure) -> list[Excess]:
 ADVICE = "see docs/deploy.md (host limits) for ways to slim the site down, or a host that takes it"
 
 
-def hosting_notes(config, output: Path, files: set[str] | None = None) -> list[str]:
-    """Notes for the build summary: each limit of ``[hosting] target`` the output is over
-    or close to (empty when there is nothing to say). ``files``: the output's files when
-    the build knows them."""
-    return [f"{excess.message}; {ADVICE}" for excess in check_limits(host_of(config.hosting.target),
-                                                                   measure(output, files))]
+def hosting_notes(config, found: Measure) -> list[str]:
+    """Notes for the build summary: each limit of ``[hosting] target`` the output (as
+    ``found``) is over or close to (empty when there is nothing to say)."""
+    return [f"{excess.message}; {ADVICE}" for excess in check_limits(host_of(config.hosting.target), found)]
 
 
 def over_limits(config, output: Path) -> list[Excess]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from builder.hosting import Measure
 from builder.topics import Topic
 
-FORMAT = 9  # of the state file and the database rows; a cache in another format is discarded
+FORMAT = 10  # of the state file and the database rows; a cache in another format is discarded
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class OutputListing:
 
     files: frozenset[str]  # every file, relative POSIX paths
     folders: tuple[tuple[str, int], ...]  # every folder's (relative path, mtime_ns), sorted
+    measure: Measure | None = None  # its size in the numbers hosts limit, once a build measured it
 
     @property
     def folder_times(self) -> dict[str, int]:

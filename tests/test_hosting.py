@@ -123,6 +123,22 @@ def test_the_build_warns_naming_what_is_over_and_strict_fails(big_file_site):
     counts(strict.stdout)  # the build itself ran and says what it did
 
 
+def test_a_build_that_changes_nothing_warns_from_the_measure_it_kept(big_file_site, monkeypatch):
+    from builder import build as build_module
+    from builder.build import BuildOptions, build
+    first = build(BuildOptions(site=big_file_site))
+    assert [note for note in first.notes if CLOUDFLARE_NOTE in note]
+
+    def unmeasured(*args, **kwargs):
+        raise AssertionError("a build that changed nothing measured the output again")
+    monkeypatch.setattr(build_module, "measure", unmeasured)
+    again = build(BuildOptions(site=big_file_site))
+    assert again.rendered == 0 and again.notes == first.notes  # every file was not stat'ed again
+    (big_file_site / "content/b.md").write_text(article("B"), encoding="utf-8")
+    with pytest.raises(AssertionError, match="measured the output again"):
+        build(BuildOptions(site=big_file_site))  # new output: measured anew
+
+
 def test_the_same_site_for_another_host_is_within_its_limits(big_file_site):
     run_cli("build", "--site", str(big_file_site), check=True)
     toml = big_file_site / "site.toml"

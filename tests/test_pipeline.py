@@ -15,6 +15,7 @@ import pytest
 from builder import model, state
 from builder.cache import Cache
 from builder.countries import country_index
+from builder.hosting import Measure
 from builder.incremental import planning_difference
 from builder.model import Article, Image, RelatedItem, SourceLink
 from builder.state import BuildState, Counts, OutputListing, SearchIndexState, Sections, TemplateFacts
@@ -30,7 +31,8 @@ def full_state() -> BuildState:
     return BuildState(
         inputs="inputs-hash", signature="signature-hash",
         output=OutputListing(files=frozenset({"index.html", "2025/06/a/index.html"}),
-                             folders=(("", 11), ("2025/", 12), ("2025/06/", 13))),
+                             folders=(("", 11), ("2025/", 12), ("2025/06/", 13)),
+                             measure=Measure(9_000, 3, "2025/06/a/", 1, "index.html", 5_000)),
         templates=TemplateFacts("templates-hash", frozenset({"home.html"}), frozenset({"article.html"})),
         topics=(free_topic("Trade"), free_topic("Oil and Gas")),
         counts=Counts(articles=3, pages=20, drafts_left_out=1, scheduled=2),

@@ -36,7 +36,8 @@ from builder.state import BuildState, Counts, OutputListing, SearchIndexState, S
 from builder.favicon import icon_files
 from builder.images import produce_images
 from builder.metadata import make_metadata
-from builder.templates import datetime_attr, flag_file, make_helpers
+from builder.templates import datetime_attr, make_helpers
+from builder.theme_files import flag_file
 from builder.urls import Urls
 
 

@@ -4,7 +4,6 @@ its filters, and template problems turned into ``path:line: message``."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import traceback
 from dataclasses import dataclass
@@ -21,8 +20,7 @@ from builder.problems import Problem
 from builder.safetext import has_right_to_left
 from builder.state import TemplateFacts
 from builder.text import month_name
-
-STATIC_FOLDER = "static"
+from builder.theme_files import STATIC_FOLDER, static_files, templates_fingerprint
 
 
 class _Undefined(jinja2.StrictUndefined):
@@ -426,41 +424,6 @@ def _shown_path(filename: str | None, name: str, template_dirs: tuple[Path, ...]
                 continue
         return str(path)
     return f"templates/{name}"
-
-
-def static_files(template_dirs: tuple[Path, ...]) -> dict[str, Path]:
-    """Files under each templates/static folder (a site's shadow the theme's)."""
-    found: dict[str, Path] = {}
-    for folder in reversed(template_dirs):
-        static = folder / STATIC_FOLDER
-        if static.is_dir():
-            for path in sorted(static.rglob("*")):
-                if path.is_file():
-                    found[path.relative_to(static).as_posix()] = path
-    return found
-
-
-FLAGS_FOLDER = "flags"  # the theme's SVG flags (flag-icons, MIT: see its LICENSE), published as used
-
-
-def flag_file(template_dirs: tuple[Path, ...], code: str) -> Path | None:
-    """The SVG flag of an ISO alpha-2 code (a site's own first), or None when there is none."""
-    for folder in template_dirs:
-        path = folder / FLAGS_FOLDER / f"{code.lower()}.svg"
-        if path.is_file():
-            return path
-    return None
-
-
-def templates_fingerprint(template_dirs: tuple[Path, ...]) -> str:
-    """A hash of every template and static file (names and bytes)."""
-    digest = hashlib.sha256()
-    for folder in template_dirs:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-                digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def templates_reading(env: jinja2.Environment, wanted: dict[str, bool]) -> dict[str, set[str]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import traceback
 from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
@@ -19,8 +18,9 @@ from builder.model import Article
 from builder.problems import Problem
 from builder.safetext import has_right_to_left
 from builder.state import TemplateFacts
+from builder.template_problems import check_templates
 from builder.text import month_name
-from builder.theme_files import STATIC_FOLDER, static_files, templates_fingerprint
+from builder.theme_files import static_files, templates_fingerprint
 
 
 class _Undefined(jinja2.StrictUndefined):
@@ -385,45 +385,6 @@ PLACEHOLDER = re.compile(r'<img data-builder-image="([^"]*)" alt="([^"]*)">')
 
 def _srcset(urls, found, kind: str) -> str:
     return ", ".join(f"{urls.image(v.output)} {v.width}w" for v in found.variants if v.kind == kind)
-
-
-def check_templates(env: jinja2.Environment, template_dirs: tuple[Path, ...]) -> list[Problem]:
-    """Compile every template once, so all syntax errors are reported together."""
-    problems = []
-    for name in env.list_templates(extensions=("html", "xml", "txt", "json")):
-        if name.startswith(STATIC_FOLDER + "/"):
-            continue
-        try:
-            env.get_template(name)
-        except jinja2.TemplateSyntaxError as error:
-            problems.append(Problem(_shown_path(error.filename, error.name or name, template_dirs),
-                                    error.lineno or 0, f"template syntax error: {error.message}"))
-    return problems
-
-
-def runtime_problem(error: Exception, template: str, template_dirs: tuple[Path, ...], url: str) -> Problem:
-    """A Problem for an exception raised while rendering, pointing at the template line."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if f.filename and f.filename.endswith((".html", ".xml", ".txt", ".json"))]
-    if frames:
-        frame = frames[-1]
-        return Problem(_shown_path(frame.filename, template, template_dirs), frame.lineno or 0,
-                       f"template error while rendering {url}: {type(error).__name__}: {error}")
-    return Problem(f"templates/{template}", 0,
-                   f"template error while rendering {url}: {type(error).__name__}: {error}")
-
-
-def _shown_path(filename: str | None, name: str, template_dirs: tuple[Path, ...]) -> str:
-    """'templates/article.html' (the site's) or the theme file's path."""
-    if filename:
-        path = Path(filename)
-        for folder in template_dirs:
-            try:
-                return (folder.name + "/" + path.resolve().relative_to(folder.resolve()).as_posix())
-            except ValueError:
-                continue
-        return str(path)
-    return f"templates/{name}"
 
 
 def templates_reading(env: jinja2.Environment, wanted: dict[str, bool]) -> dict[str, set[str]]:

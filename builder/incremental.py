@@ -33,7 +33,7 @@ from builder.fingerprints import EVERYTHING
 from builder.model import Article, planning_view
 from builder.output import scan, unchanged
 from builder.state import BuildState
-from builder.templates import templates_fingerprint
+from builder.theme_files import templates_fingerprint
 from builder.urls import IMAGE_SUFFIXES
 
 NOTHING, PATCH, EVERYTHING_ = "nothing", "patch", "everything"

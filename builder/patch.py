@@ -33,7 +33,8 @@ from builder.produce import BuildResult, fingerprint_base, site_globals
 from builder.render import Renderer
 from builder.search import shards_behind
 from builder.state import OutputListing, SearchIndexState
-from builder.templates import make_environment, static_files
+from builder.templates import make_environment
+from builder.theme_files import static_files
 from builder.urls import Urls
 
 

@@ -34,9 +34,10 @@ from builder.similar import similar_pairs
 from builder.search import BUNDLE_FOLDER, IndexPlan, drop_index, index_site, keep_index, plan_index
 from builder.state import BuildState, Counts, OutputListing, SearchIndexState, Sections
 from builder.favicon import icon_files
+from builder.helpers import datetime_attr, make_helpers
 from builder.images import produce_images
 from builder.metadata import make_metadata
-from builder.templates import datetime_attr, flag_file, make_helpers
+from builder.theme_files import flag_file
 from builder.urls import Urls
 
 

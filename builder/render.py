@@ -8,7 +8,7 @@ import jinja2
 
 from builder.pages import Page
 from builder.problems import Problem
-from builder.templates import runtime_problem
+from builder.template_problems import runtime_problem
 
 
 class Renderer:

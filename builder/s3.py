@@ -122,7 +122,7 @@ class CachePolicy:
 
     @classmethod
     def of(cls, config) -> "CachePolicy":
-        from builder.templates import static_files
+        from builder.theme_files import static_files
         assets = frozenset(f"static/{name}" for name in static_files(config.template_dirs))
         return cls(assets, config.s3.cache_control_versioned, config.s3.cache_control)
 

@@ -52,13 +52,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.config import SiteConfig
+from builder.helpers import sort_date
 from builder.output import same_bytes
 from builder.pages import Page
 from builder.pagefind_files import decode_cbor, make_reproducible, unpack
 from builder.problems import ToolFailed
 from builder.search_check import expected_filters, index_problems, raise_problems
 from builder.state import SearchIndexState
-from builder.templates import sort_date
 from builder.urls import SEARCH_BUNDLE
 
 BUNDLE_FOLDER = SEARCH_BUNDLE  # the index, its manifest and Pagefind's runtime in the output
@@ -105,7 +105,7 @@ class Shard:
 
     name: str  # '2025', '2025-h2', '2025-q3', '2025-07', '2025-07-b' (days 11-20), '2025-07-14'
     pages: tuple[Page, ...]  # oldest first
-    first: str  # sort key (UTC, builder.templates.sort_date) of its oldest page
+    first: str  # sort key (UTC, builder.helpers.sort_date) of its oldest page
     last: str  # … and of its newest
 
     @property

@@ -115,7 +115,9 @@ def test_the_model_knows_nothing_of_storage_or_stages():
     graph = imports_of_every_module()
     for module in ("builder.model", "builder.records", "builder.countries", "builder.topics", "builder.urls"):
         assert not graph[module] & {"builder.cache", "builder.bodies", "builder.build", "builder.pipeline",
-                                    "builder.produce", "builder.search", "builder.templates"}, module
+                                    "builder.produce", "builder.search", "builder.templates", "builder.helpers",
+                                    "builder.pictures", "builder.template_analysis", "builder.template_problems",
+                                    "builder.theme_files"}, module
     assert "builder.model" in graph["builder.cache"]
 
 

@@ -18,6 +18,7 @@ from builder.countries import Country, country_index
 from builder.frontmatter import key_lines, split_front_matter
 from builder.markdown import render_markdown, summary_from
 from builder.authors import author_registry
+from builder.parse_settings import ParseSettings
 from builder.model import Article, Author, Correction, Image, RelatedItem, SourceLink, Story
 from builder.problems import Problem, line_of_key
 from builder.safetext import EXCERPT_LIMIT, excerpt, printable
@@ -30,32 +31,6 @@ from builder.topics import Topic, free_topic, vocabulary
 MAX_SLUG = 200
 KNOWN_KEYS = ("title", "date", "updated", "slug", "summary", "countries", "topics", "related",
               "source", "author", "image", "draft", "aliases", "corrections", "story")
-
-
-@dataclass(frozen=True)
-class ParseSettings:
-    """The part of the configuration that shapes a single article (picklable)."""
-
-    timezone: str
-    allow_html: bool
-    base_path: str
-    country_aliases: tuple[tuple[str, str], ...]
-    topic_vocabulary: tuple[tuple[str, tuple[str, ...]], ...]
-    authors: tuple[tuple[str, str], ...] = ()  # the [authors] registry: (slug, name); () when free text
-    origin: str = ""  # the site's scheme and host: links elsewhere are external
-
-    @classmethod
-    def from_config(cls, config) -> "ParseSettings":
-        return cls(timezone=config.timezone, allow_html=config.allow_html,
-                   base_path=config.base_path,
-                   country_aliases=tuple(sorted(config.country_aliases.items())),
-                   topic_vocabulary=tuple(sorted((k, tuple(v)) for k, v in config.topic_vocabulary.items())),
-                   authors=tuple((a.slug, a.name) for a in config.authors), origin=config.origin)
-
-    def fingerprint(self) -> str:
-        """These settings and the code that applies them (see builder.fingerprints.code_fingerprint)."""
-        from builder.code import code_fingerprint
-        return hashlib.sha256(repr((self, code_fingerprint())).encode()).hexdigest()[:16]
 
 
 class _Fields:

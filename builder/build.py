@@ -13,9 +13,9 @@ from builder.cache import Cache
 from builder.hosting import Measure, hosting_notes, measure
 from builder.incremental import NOTHING, PATCH, Work, decide, scan_inputs
 from builder.output import check_output_folder, recover
-from builder.patch import PatchRefused, patch
-from builder.pipeline import BuildOptions, Timer, cache_key, collector_paused, load_site, site_config
-from builder.produce import BuildResult, check_site, produce
+from builder.options import BuildOptions, cache_key, site_config
+from builder.result import BuildResult, Timer
+from builder.workers import collector_paused
 
 __all__ = ["BuildOptions", "BuildResult", "build", "check"]
 
@@ -72,6 +72,11 @@ def _build(options, config, output, cache: Cache, jobs: int, timer: Timer, guard
         work = decide(cache.state, inputs, cache, config, options) if options.cache else Work("everything", "--no-cache")
     if work.kind == NOTHING:
         return _nothing(cache, inputs, output)
+    # Imported only now: a build that has nothing to do never loads the parsing and
+    # rendering stack (Jinja, markdown-it-py, the page planners: a third of a no-op's time).
+    from builder.patch import PatchRefused, patch
+    from builder.pipeline import load_site
+    from builder.produce import produce
     if work.kind == PATCH:
         try:
             with timer.step("patch"):
@@ -104,6 +109,8 @@ def check(options: BuildOptions, progress=None) -> BuildResult:
         cache = Cache.none(cache_key(config))
         # A build stopped while it wrote the output is finished before anything else.
         recovered = recover(options.out.resolve() if options.out else config.output_dir)
+    from builder.pipeline import load_site
+    from builder.produce import check_site
     with collector_paused():
         site = load_site(config, options, cache, timer, jobs=options.jobs or workers.default_jobs())
         result = check_site(site, timer, options.jobs or workers.default_jobs())

@@ -479,8 +479,8 @@ def _check_semantics(config: SiteConfig, text: str, problems: list[Problem]) -> 
                                 "'page_size' must be at least 1"))
     if config.feeds.size < 1:
         problems.append(Problem(CONFIG_FILE, _line(text, "size", "feeds"), "'feeds.size' must be at least 1"))
-    index = country_index(tuple(sorted(config.country_aliases.items())))
-    for spelling, message in index.problems:
+    aliases = tuple(sorted(config.country_aliases.items()))
+    for spelling, message in country_index(aliases).problems if aliases else ():
         line = _line(text, spelling, "countries.aliases") or _line(text, "aliases", "countries")
         problems.append(Problem(CONFIG_FILE, line, message))
     images = config.images

@@ -13,7 +13,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-import pycountry
 
 from builder.records import Compact
 from builder.text import slugify
@@ -80,6 +79,7 @@ class CountryIndex:
     def __init__(self, extra_aliases: dict[str, str] | None = None):
         self.by_code: dict[str, Country] = {}
         self.keys: dict[str, str] = {}  # normalized spelling -> code
+        import pycountry  # here, not at the top: its table takes 30 ms to load, and a no-op build needs none
         for record in pycountry.countries:
             name = FAMILIAR_NAMES.get(record.alpha_2) or getattr(record, "common_name", None) or record.name
             self._add_country(record.alpha_2, name)

@@ -23,13 +23,12 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.articles import ParseSettings
+from builder.parse_settings import ParseSettings
 from builder.cache import ArticleRecord, Cache
 from builder.clock import now
 from builder.code import code_fingerprint
 from builder.config import SiteConfig
-from builder.content import SourceFile, find_sources, parse_source, site_static
-from builder.fingerprints import EVERYTHING
+from builder.sources import SourceFile, find_sources, site_static
 from builder.model import Article, planning_view
 from builder.output import scan, unchanged
 from builder.state import BuildState
@@ -146,6 +145,7 @@ def decide(state: BuildState | None, inputs: Inputs, cache: Cache, config: SiteC
         if len(changed) > MAX_CHANGED_FILES:
             return everything("many files changed")
     before = store.articles_at([s.path for s in changed])
+    from builder.content import parse_source  # only now: a no-op never loads the parsers
     settings = ParseSettings.from_config(config)
     edits = []
     for source in changed:
@@ -201,6 +201,7 @@ def _reached(edits: list[Edit], store, drafts: bool) -> Work:
             cards.add(edit.article.slug)
         if edit.article.body_digest != edit.before.article.body_digest:
             texts.add(edit.article.slug)
+    from builder.fingerprints import EVERYTHING  # only now: it loads the archive model
     reached = []
     for output, full, keys, fingerprint in store.pages_with(sorted(cards | texts) + [EVERYTHING]):
         if EVERYTHING in keys and (cards or (full and texts)):

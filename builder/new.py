@@ -19,7 +19,8 @@ from pathlib import Path, PurePosixPath
 from builder.articles import ParseSettings, countries_named, parse_article, topics_named
 from builder.model import Article
 from builder.config import SiteConfig, load_config
-from builder.content import find_sources, parse_all
+from builder.content import parse_all
+from builder.sources import find_sources
 from builder.countries import Country
 from builder.problems import BuildFailed, Problem, raise_if_any
 from builder.text import slugify

@@ -22,14 +22,14 @@ from builder.archive import with_canonical_topics
 from builder.bodies import LayeredBodies, MemoryBodies
 from builder.cache import Cache
 from builder.config import SiteConfig
-from builder.content import site_static
+from builder.sources import site_static
 from builder.fingerprints import EVERYTHING, Fingerprinter, read_plan
 from builder.images import index_of
 from builder.incremental import Inputs, Work
 from builder.interrupts import interrupts_held
 from builder.output import start_staging, touched, transaction
-from builder.pipeline import Timer
-from builder.produce import BuildResult, fingerprint_base, site_globals
+from builder.produce import fingerprint_base, site_globals
+from builder.result import BuildResult, Timer
 from builder.render import Renderer
 from builder.search import shards_behind
 from builder.state import OutputListing, SearchIndexState

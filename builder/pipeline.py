@@ -10,44 +10,26 @@ produce (or patch), ``report`` reads the Site, and ``serve`` is build in a loop.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import datetime as dt
-import gc
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from builder.archive import Archive, build_archive
 from builder.articles import ParseSettings
 from builder.cache import ArticleRecord, Cache, published_in
 from builder.clock import now
-from builder.code import code_fingerprint
-from builder.config import SiteConfig, load_config
-from builder.content import Content, SourceFile, collect, find_sources, load_articles
+from builder.config import SiteConfig
+from builder.content import Content, collect, load_articles
 from builder.feeds import plan_feeds
 from builder.images import ImageIndex, scan_images, small_lead_notes
+from builder.options import BuildOptions
 from builder.pages import Page, clashes, plan_corrections, plan_pages, plan_redirects
 from builder.problems import Problem, raise_if_any
+from builder.result import Timer
 from builder.sitemap import plan_news_sitemap, plan_sitemap
+from builder.sources import SourceFile, find_sources
 from builder.templates import Templates, load_templates
 from builder.urls import Urls
 from builder.vanished import published, vanished_notes
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    """What the command line asked for."""
-
-    site: Path = Path(".")
-    drafts: bool = False
-    base_url: str | None = None
-    out: Path | None = None
-    search: bool = True  # False: --no-search
-    cache: bool = True  # False: --no-cache
-    index_search: bool = True  # False: leave the index behind the pages (serve indexes afterwards)
-    jobs: int = 0  # worker processes; 0: one per core
-    future: bool = False  # --future: publish articles dated after now too
 
 
 @dataclass(frozen=True)
@@ -81,19 +63,6 @@ class Site:
     @property
     def searchable(self) -> bool:
         return self.config.search.enabled
-
-
-def site_config(options: BuildOptions) -> SiteConfig:
-    """The configuration, with search off when ``--no-search`` says so (pages then link no /search/)."""
-    config = load_config(options.site, options.base_url)
-    if not options.search:
-        config = dataclasses.replace(config, search=dataclasses.replace(config.search, enabled=False))
-    return config
-
-
-def cache_key(config: SiteConfig) -> str:
-    """What a cache must have been made with to be reused: the code and the parse settings."""
-    return f"{code_fingerprint()}:{ParseSettings.from_config(config).fingerprint()}"
 
 
 def load_site(config: SiteConfig, options: BuildOptions, cache: Cache, timer: "Timer",
@@ -149,47 +118,3 @@ def load_site(config: SiteConfig, options: BuildOptions, cache: Cache, timer: "T
 def no_content(config: SiteConfig) -> Problem:
     return Problem(str(config.content_dir), 0, "no such folder: a site keeps its articles in content/ "
                                                "(create it, or start a site with builder init)")
-
-
-class Timer:
-    """Times named steps and tells ``progress`` (a builder.console.Progress) of each."""
-
-    def __init__(self, progress=None):
-        self.progress = progress
-        self.timings: list[tuple[str, float]] = []
-
-    @contextlib.contextmanager
-    def step(self, name: str, total: int = 0):
-        start = time.perf_counter()
-        if self.progress:
-            self.progress.start(name, total)
-        yield
-        seconds = time.perf_counter() - start
-        self.timings.append((name, seconds))
-        if self.progress:
-            self.progress.end(name, seconds)
-
-    def advance(self, count: int) -> None:
-        """``count`` more items of the current step are done (from the workers' results)."""
-        if self.progress:
-            self.progress.advance(count)
-
-
-@contextlib.contextmanager
-def collector_paused():
-    """Pause Python's cycle collector for a build.
-
-    A build allocates millions of objects that live until it ends (articles, the
-    archive, pages) and makes almost no reference cycles; the collector would scan
-    them again and again as they pile up — a third of the time at 100,000 articles.
-    Whatever cycles a build leaves are collected when the collector runs again after
-    it (serve's next idle moment, or the process exit).
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()

@@ -14,21 +14,22 @@ import contextlib
 import hashlib
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from builder import __version__, workers
 from builder.cache import Cache, PageRecord
 from builder.code import code_fingerprint
 from builder.config import SiteConfig
-from builder.content import site_static
+from builder.sources import site_static
 from builder.fingerprints import Fingerprinter
 from builder.incremental import Inputs
 from builder.interrupts import interrupts_held
 from builder.pages import sections_of
 from builder.output import MARKER, Staging, snapshot, start_staging, transaction
-from builder.pipeline import Site, Timer
+from builder.pipeline import Site
 from builder.problems import Problem, raise_if_any
+from builder.result import BuildResult, Timer
 from builder.render import Renderer
 from builder.similar import similar_pairs
 from builder.search import BUNDLE_FOLDER, IndexPlan, drop_index, index_site, keep_index, plan_index
@@ -39,44 +40,6 @@ from builder.images import produce_images
 from builder.metadata import make_metadata
 from builder.theme_files import flag_file
 from builder.urls import Urls
-
-
-@dataclass
-class BuildResult:
-    """What a build did, for the summary line and the tests."""
-
-    articles: int = 0
-    pages: int = 0
-    written: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    drafts_left_out: int = 0
-    output: Path | None = None
-    timings: list[tuple[str, float]] = field(default_factory=list)
-    rendered: int = 0  # pages whose fingerprint changed (rendered and compared with the output)
-    patched: bool = False  # only the pages an edit reaches were rebuilt (builder.patch)
-    full_because: str = ""  # why a rebuild could not be patched (serve and -v say it)
-    notes: list[str] = field(default_factory=list)
-    local: bool = False  # base_url has no host: what must be absolute was left out
-    scheduled: int = 0  # articles dated after now, held back
-    next_due: str = ""  # when the first of them is due (ISO 8601, UTC)
-
-    @property
-    def seconds(self) -> float:
-        return sum(t for _, t in self.timings)
-
-    def summary(self) -> str:
-        from builder.console import plural
-        steps = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in self.timings)
-        text = (f"built {plural(self.pages, 'page')} from {plural(self.articles, 'article')} in "
-                f"{self.seconds:.2f}s ({self.rendered:,} rendered, {self.written:,} written, "
-                f"{self.unchanged:,} unchanged, {self.removed:,} removed; {steps})")
-        if self.scheduled:
-            text += (f"; {plural(self.scheduled, 'scheduled article')} held back, the next due "
-                     f"{self.next_due.replace('+00:00', 'Z')}")
-        if self.local:
-            text += "; base_url has no host, so canonical links and robots.txt's Sitemap lines were left out"
-        return text
 
 
 def fingerprint_base(config: SiteConfig, templates_fingerprint: str, sections: Sections) -> str:

@@ -13,7 +13,9 @@ from pathlib import Path
 from builder.archive import Archive
 from builder.cache import Cache
 from builder.hosting import check_limits, folder_files, host_of, measure
-from builder.pipeline import BuildOptions, Timer, cache_key, load_site, site_config
+from builder.options import BuildOptions, cache_key, site_config
+from builder.pipeline import load_site
+from builder.result import Timer
 from builder.topics import Topic, free_topic
 
 LARGEST_COUNT = 10  # largest pages listed

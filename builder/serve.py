@@ -40,7 +40,7 @@ from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
 from builder.build import BuildOptions, build
-from builder.pipeline import cache_key
+from builder.options import cache_key
 from builder.cache import Cache
 from builder.clock import now
 from builder.config import CONFIG_FILE, load_config

@@ -1,5 +1,5 @@
 """Odd paths under ``content/``: every file is read, skipped on purpose, or named with the
-reason it is not read (builder.content.find_sources), all in one run, never a traceback
+reason it is not read (builder.sources.find_sources), all in one run, never a traceback
 or a hang; and slugs too long to be folder names are refused where they are written.
 """
 
@@ -17,7 +17,8 @@ import pytest
 
 from builder.cli import main
 from builder.console import Console
-from builder.content import SourceFile, find_sources, parse_sources
+from builder.content import parse_sources
+from builder.sources import SourceFile, find_sources
 from builder.articles import ParseSettings
 from builder.config import load_config
 from conftest import article, messages, run_cli, write_files

@@ -171,7 +171,7 @@ def test_many_patches_in_one_process_as_serve_makes_them(make_site, tmp_path):
     from builder.build import BuildOptions, build as build_site
     from builder.cache import Cache
     from builder.config import load_config
-    from builder.pipeline import cache_key
+    from builder.options import cache_key
 
     site = make_site(SITE)
     build(site)  # the cache on disk comes from another process, as when serve starts

@@ -80,7 +80,9 @@ def _append(path: Path, text: str) -> None:
 def _articles(site: Path):
     """The published articles as the builder reads them (the same Site a build renders)."""
     from builder.cache import Cache
-    from builder.pipeline import BuildOptions, Timer, cache_key, load_site, site_config
+    from builder.options import BuildOptions, cache_key, site_config
+    from builder.pipeline import load_site
+    from builder.result import Timer
     config = site_config(BuildOptions(site=site))
     return list(load_site(config, BuildOptions(site=site), Cache.none(cache_key(config)), Timer()).archive.articles)
 

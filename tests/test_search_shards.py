@@ -234,7 +234,7 @@ def test_serve_refreshes_only_the_edited_articles_shard(make_site, logged_pagefi
     from builder.build import BuildOptions, build
     from builder.cache import Cache
     from builder.config import load_config
-    from builder.pipeline import cache_key
+    from builder.options import cache_key
 
     site = make_site(SITE)
     run_cli("build", "--site", str(site), check=True)

@@ -5,13 +5,14 @@ Under the cache folder (``.cache/`` by default), besides compiled templates
 
 - ``state.pickle`` (small): the last successful build's BuildState
   (builder.state) — all a no-op rebuild reads.
-- ``cache.sqlite``: four tables, each written row by row so that a rebuild
+- ``cache.sqlite``: five tables, each written row by row so that a rebuild
   after one edit writes a few rows, not the whole cache: ``bodies`` (each
   article's rendered Markdown by body digest, read only when a page shows
   it), ``articles`` (every parsed article by source path, with the file's
   size, mtime and sha256), ``pages`` (every page's fingerprint, the slugs it
-  refers to and its plan; see builder.fingerprints) and ``memos`` (what the
-  archive step can reuse).
+  refers to and its plan; see builder.fingerprints), ``page_refs`` (the same
+  slugs as short tokens, for finding the pages an edit reaches) and ``memos``
+  (what the archive step can reuse).
 
 The state file carries the cache key (the code fingerprint and everything that
 shapes parsing) and FORMAT. It is removed before the database changes and
@@ -32,6 +33,7 @@ import pickle
 import shutil
 import sqlite3
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,6 +106,7 @@ class Store:
             "CREATE INDEX IF NOT EXISTS articles_slug ON articles (slug);"
             "CREATE TABLE IF NOT EXISTS pages (output TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
             " full INTEGER NOT NULL, keys TEXT NOT NULL, plan BLOB NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS page_refs (output TEXT PRIMARY KEY, refs TEXT NOT NULL) WITHOUT ROWID;"
             "CREATE TABLE IF NOT EXISTS memos (name TEXT PRIMARY KEY, value BLOB NOT NULL);")
         return connection
 
@@ -180,13 +183,21 @@ class Store:
         """(output, full, keys, fingerprint) of every page whose keys hold one of ``slugs``."""
         if not slugs:
             return []
-        # A scan in SQLite's C code: quicker than an index of (slug, page) rows, which
-        # a cold build would have to write by the hundred thousand.
-        condition = " OR ".join(["instr(keys, ?) > 0"] * len(slugs))
-        rows = self.connection.execute(f"SELECT output, full, keys, fingerprint FROM pages WHERE {condition}",
-                                       [f"\n{slug}\n" for slug in slugs])
-        return [(output, bool(full), tuple(keys.strip("\n").split("\n")), fingerprint)
-                for output, full, keys, fingerprint in rows]
+        # A scan in SQLite's C code over short tokens of the slugs (page_refs, a seventh the
+        # size of the slugs, and no plans to step over): quicker than an index of (slug, page)
+        # rows, which a cold build would have to write by the hundred thousand. A token two
+        # slugs share only lets a page through that the check of its real keys below drops.
+        condition = " OR ".join(["instr(refs, ?) > 0"] * len(slugs))
+        outputs = [output for output, in self.connection.execute(
+            f"SELECT output FROM page_refs WHERE {condition}", [f"\n{_token(slug)}\n" for slug in slugs])]
+        wanted = set(slugs)
+        found = []
+        for output, full, keys, fingerprint in self._rows_where_in("output, full, keys, fingerprint", "pages",
+                                                                 "output", outputs):
+            keys = tuple(keys.strip("\n").split("\n"))
+            if wanted.intersection(keys):
+                found.append((output, bool(full), keys, fingerprint))
+        return sorted(found)
 
     def fingerprints(self) -> dict[str, str]:
         return dict(self.connection.execute("SELECT output, fingerprint FROM pages"))
@@ -215,10 +226,15 @@ class Store:
                   dumps(record.article, protocol=pickle.HIGHEST_PROTOCOL))
                  for path, record in articles])
             self.connection.executemany("DELETE FROM pages WHERE output = ?", [(o,) for o in gone_pages])
+            self.connection.executemany("DELETE FROM page_refs WHERE output = ?", [(o,) for o in gone_pages])
             self.connection.executemany(
                 "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?)",
                 [(output, r.fingerprint, int(r.full), "\n" + "\n".join(r.keys) + "\n", r.plan)
                  for output, r in pages.items()])
+            tokens: dict[str, str] = {}  # each slug tokenized once: most are on several pages
+            self.connection.executemany(
+                "INSERT OR REPLACE INTO page_refs VALUES (?, ?)",
+                [(output, _refs(r.keys, tokens)) for output, r in pages.items()])
 
     def memo(self, name: str) -> dict:
         row = self.connection.execute("SELECT value FROM memos WHERE name = ?", (name,)).fetchone()
@@ -456,6 +472,23 @@ class Cache:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+
+
+def _token(slug: str) -> str:
+    """A slug in 8 characters (CRC-32 in hex) for page_refs."""
+    return f"{zlib.crc32(slug.encode()):08x}"
+
+
+def _refs(keys: tuple[str, ...], tokens: dict[str, str]) -> str:
+    """A page's keys as page_refs holds them; ``tokens``: those made so far (most slugs
+    are on many pages)."""
+    found = []
+    for key in keys:
+        token = tokens.get(key)
+        if token is None:
+            token = tokens[key] = _token(key)
+        found.append(token)
+    return "\n" + "\n".join(found) + "\n"
 
 
 def _fingerprint(record: "PageRecord | str") -> str:

@@ -13,7 +13,7 @@ import io
 import json
 from functools import lru_cache
 from pathlib import Path
-from xml.sax.saxutils import escape
+from html import escape  # quotes too: two of these go into attribute values
 
 ICON_SIZES = {"apple-touch-icon.png": 180, "icon-192.png": 192, "icon-512.png": 512}
 ICO_SIZES = [(16, 16), (32, 32), (48, 48)]

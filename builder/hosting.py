@@ -128,6 +128,17 @@ def measure(folder: Path, files: set[str] | frozenset[str] | None = None) -> Mea
                    largest_file=largest[0], largest_bytes=largest[1])
 
 
+def remeasured(found: Measure, before: dict[str, int], after: dict[str, int]) -> Measure | None:
+    """``found`` after files already in it changed size (``before`` and ``after``: their
+    sizes, by relative path), or None when only a new measure can tell (the largest file
+    shrank: another may be the largest now)."""
+    if found.largest_file in after and after[found.largest_file] < found.largest_bytes:
+        return None
+    largest = min([(found.largest_file, found.largest_bytes), *after.items()], key=lambda item: (-item[1], item[0]))
+    return dataclasses.replace(found, total_bytes=found.total_bytes + sum(after.values()) - sum(before.values()),
+                               largest_file=largest[0], largest_bytes=largest[1])
+
+
 @dataclass(frozen=True)
 class Excess:
     """A measure at or over ``WARN_AT`` of a host's limit."""

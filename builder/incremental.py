@@ -102,7 +102,8 @@ class Work:
     kind: str  # NOTHING, PATCH or EVERYTHING_
     reason: str = ""  # why the whole pipeline runs
     edits: tuple[Edit, ...] = ()  # for a patch
-    reached: tuple[tuple[str, str], ...] = ()  # for a patch: (output, stored fingerprint) of each page to redo
+    reached: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # for a patch: (output, stored fingerprint,
+    # the slugs it refers to) of each page to redo
     touched: tuple[tuple[str, tuple[int, int]], ...] = ()  # files with new times and the same bytes: (path, stat)
 
 
@@ -207,5 +208,5 @@ def _reached(edits: list[Edit], store, drafts: bool) -> Work:
         if EVERYTHING in keys and (cards or (full and texts)):
             return everything("a page reads the whole archive")
         if set(keys) & (cards | (texts if full else set())):
-            reached.append((output, fingerprint))
+            reached.append((output, fingerprint, keys))
     return Work(PATCH, edits=tuple(edits), reached=tuple(sorted(reached)))

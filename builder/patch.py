@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 from pathlib import Path
 
 from builder.archive import with_canonical_topics
@@ -23,7 +24,8 @@ from builder.bodies import LayeredBodies, MemoryBodies
 from builder.cache import Cache
 from builder.config import SiteConfig
 from builder.sources import site_static
-from builder.fingerprints import EVERYTHING, Fingerprinter, read_plan
+from builder.fingerprints import Fingerprinter, read_plan
+from builder.hosting import Measure, remeasured
 from builder.images import index_of
 from builder.incremental import Inputs, Work
 from builder.interrupts import interrupts_held
@@ -52,23 +54,21 @@ def patch(work: Work, inputs: Inputs, config: SiteConfig, cache: Cache, output: 
     records = {edit.source.path: edit.record for edit in work.edits}
     new_bodies = MemoryBodies({e.article.body_digest: e.body for e in work.edits if e.body})
     fresh = {e.article.slug: e.article for e in work.edits if drafts or not e.article.draft}
-    stored_keys = {output_path: keys for output_path, _full, keys, _ in
-                   store.pages_with(sorted(fresh) + [EVERYTHING])}
-    needed = {slug for output_path, _ in work.reached for slug in stored_keys.get(output_path, ())}
+    needed = {slug for _, _, keys in work.reached for slug in keys}
     found = {slug: record.article for slug, record in
              store.articles_by_slug(sorted(needed - set(fresh)), drafts).items()}
     canonical = {topic.key: topic for topic in state.topics}
     articles = {slug: with_canonical_topics(article, canonical) for slug, article in {**found, **fresh}.items()}
-    plans = store.plans([output_path for output_path, _ in work.reached])
+    plans = store.plans([output_path for output_path, _, _ in work.reached])
     facts = state.templates
     images = index_of(articles.values(), cache.pictures(), config.images)
     fingerprinter = Fingerprinter(fingerprint_base(config, facts.fingerprint, state.sections), None,
                                   facts.archive_templates, facts.body_templates, images)
     pages, todo = {}, []
-    for output_path, fingerprint in work.reached:
+    for output_path, fingerprint, stored_keys in work.reached:
         page = read_plan(plans[output_path], articles)
         record = fingerprinter.page(page)
-        if set(record.keys) != set(stored_keys[output_path]):
+        if set(record.keys) != set(stored_keys):
             raise PatchRefused(f"{output_path} refers to other articles once planned again")
         pages[output_path] = record
         if record.fingerprint != fingerprint:
@@ -91,6 +91,7 @@ def patch(work: Work, inputs: Inputs, config: SiteConfig, cache: Cache, output: 
                 if staging.write(name, path.read_bytes()):
                     written.append(name)
         held = stack.enter_context(interrupts_held())
+        sizes_before = _sizes(output, written)
         with timer.step("write"), guard or contextlib.nullcontext():
             apply(sorted(written), [])
         held.check()
@@ -101,7 +102,9 @@ def patch(work: Work, inputs: Inputs, config: SiteConfig, cache: Cache, output: 
                 store.restat(list(work.touched))
             indexed = [page for page in todo if page.indexed and page.output in written]
             folders = touched(output, inputs.folders, written) if written else inputs.folders
-            new_state = _replace_state(state, inputs, written, folders, shards_behind(state.search_index, indexed))
+            measure = _measure_after(state.output, output, written, sizes_before)
+            new_state = _replace_state(state, inputs, written, folders, shards_behind(state.search_index, indexed),
+                                       measure)
             cache.save(records, pages, new_state, complete=False)
     result.rendered, result.written = len(todo), len(written)
     result.unchanged = len(state.output.files) - len(written)
@@ -109,9 +112,27 @@ def patch(work: Work, inputs: Inputs, config: SiteConfig, cache: Cache, output: 
 
 
 def _replace_state(state, inputs: Inputs, written: list[str], folders: dict[str, int],
-                   search_index: SearchIndexState):
+                   search_index: SearchIndexState, measure: Measure | None):
     return dataclasses.replace(state, signature=inputs.signature, search_index=search_index,
-                               output=OutputListing(state.output.files | set(written), tuple(sorted(folders.items()))))
+                               output=OutputListing(state.output.files | set(written), tuple(sorted(folders.items())),
+                                                    measure))
+
+
+def _sizes(output: Path, names: list[str]) -> dict[str, int]:
+    """The sizes of the files among ``names`` that are in the output now."""
+    sizes = {}
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):
+            sizes[name] = os.stat(output / name).st_size
+    return sizes
+
+
+def _measure_after(listing: OutputListing, output: Path, written: list[str], before: dict[str, int]) -> Measure | None:
+    """The output's measure after the patch, from the one before it and the sizes of the
+    files it replaced (None, to be measured anew, when it added files or cannot tell)."""
+    if listing.measure is None or not set(written) <= listing.files or before.keys() != set(written):
+        return None
+    return remeasured(listing.measure, before, _sizes(output, written))
 
 
 def _renderer(config: SiteConfig, cache: Cache, bodies, sections, images) -> Renderer:

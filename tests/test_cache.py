@@ -212,3 +212,25 @@ def test_a_fragment_reading_the_whole_archive_stays_right(make_site, tmp_path):
     build(site)
     assert "(latest: Gamma deal)" in (site / "output/2025/06/d/index.html").read_text()
     assert_same_as_cold(site, tmp_path)
+
+
+def test_pages_with_finds_exactly_the_pages_that_refer_to_a_slug_even_when_tokens_collide(tmp_path, monkeypatch):
+    from builder import cache as cache_module
+    from builder.cache import PageRecord, Store
+
+    def pages(store: Store, slugs: list[str]) -> list[str]:
+        return [output for output, _full, _keys, _fingerprint in store.pages_with(slugs)]
+    for colliding in (False, True):
+        if colliding:  # every slug the same token: the real keys must still decide
+            monkeypatch.setattr(cache_module, "_token", lambda slug: "00000000")
+        store = Store(tmp_path / f"cache-{colliding}.sqlite")
+        store.write([], [], {"a.html": PageRecord("f1", True, ("alpha", "beta"), b""),
+                             "b.html": PageRecord("f2", False, ("beta",), b""),
+                             "c.html": PageRecord("f3", False, ("alphabet", "*"), b"")}, [])
+        assert pages(store, ["alpha"]) == ["a.html"]  # not c.html, whose slug only begins alike
+        assert pages(store, ["beta", "*"]) == ["a.html", "b.html", "c.html"]
+        assert pages(store, ["gamma"]) == []
+        store.write([], [], {"b.html": PageRecord("f4", False, ("gamma",), b"")}, ["a.html"])
+        assert pages(store, ["beta"]) == [] and pages(store, ["gamma"]) == ["b.html"]
+        assert store.pages_with(["gamma"]) == [("b.html", False, ("gamma",), "f4")]
+        store.close()

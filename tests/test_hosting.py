@@ -139,6 +139,42 @@ def test_a_build_that_changes_nothing_warns_from_the_measure_it_kept(big_file_si
         build(BuildOptions(site=big_file_site))  # new output: measured anew
 
 
+def test_a_patch_keeps_the_measure_exact_from_the_sizes_it_changed(make_site):
+    from builder.build import BuildOptions, build
+    from builder.cache import Cache
+    from builder.options import cache_key, site_config
+    site = make_site({"content/a.md": article("A"), "content/b.md": article("B", body="Short."),
+                      "site.toml": '[search]\nenabled = false\n'})
+    build(BuildOptions(site=site))
+
+    def kept():
+        config = site_config(BuildOptions(site=site))
+        cache = Cache.open(config.cache_dir, cache_key(config))
+        try:
+            return cache.state.output.measure, cache.state.output.files
+        finally:
+            cache.close()
+    assert kept()[0] is not None
+    path = site / "content/b.md"
+    path.write_text(article("B", body="Long. " * 5_000), encoding="utf-8")  # b's page is the largest file now
+    assert build(BuildOptions(site=site)).patched
+    found, files = kept()
+    assert found == measure(site / "output", files) and found.largest_file.endswith("/b/index.html")
+    path.write_text(article("B", body="Short again."), encoding="utf-8")  # the largest shrank: measured anew
+    assert build(BuildOptions(site=site)).patched
+    found, files = kept()
+    assert found == measure(site / "output", files) and not found.largest_file.endswith("/b/index.html")
+
+
+def test_remeasured_adds_the_size_changes_and_gives_up_when_the_largest_file_shrank():
+    found = Measure(total_bytes=1_000, files=3, fullest_folder="", folder_entries=3,
+                    largest_file="big.html", largest_bytes=600)
+    grown = hosting.remeasured(found, {"small.html": 100}, {"small.html": 700})
+    assert grown == Measure(1_600, 3, "", 3, "small.html", 700)
+    assert hosting.remeasured(found, {"big.html": 600}, {"big.html": 650}) == Measure(1_050, 3, "", 3, "big.html", 650)
+    assert hosting.remeasured(found, {"big.html": 600}, {"big.html": 500}) is None
+
+
 def test_the_same_site_for_another_host_is_within_its_limits(big_file_site):
     run_cli("build", "--site", str(big_file_site), check=True)
     toml = big_file_site / "site.toml"

@@ -80,6 +80,7 @@ class _LastModified:
         self.terms = {(t.kind, t.slug): t for t in archive.countries + archive.topics + archive.authors}
         self.years = {y.year: y for y in archive.years}
         self._running: dict[int, list[dt.datetime]] = {}  # id(listing) -> running latest
+        self._latest_of: dict[tuple, dt.datetime | None] = {}  # see _whole
 
     def of(self, page: Page) -> dt.datetime | None:
         context = page.context
@@ -94,17 +95,27 @@ class _LastModified:
             terms = [self.terms[(t.kind, t.slug)] for t in context.terms]
             return _latest(term.articles and self._running_latest(term.articles)[-1] for term in terms)
         if isinstance(context, ArchiveIndex):
-            return _latest(a.last_modified for a in self.archive.articles)
+            return self._whole(("archive",), lambda: (a.last_modified for a in self.archive.articles))
         if isinstance(context, YearContext):
             year = self.years[context.year.year]
-            return _latest(a.last_modified for m in year.months for a in m.articles)
+            return self._whole(("year", year.year), lambda: (a.last_modified for m in year.months for a in m.articles))
         if isinstance(context, MonthContext):
-            return _latest(a.last_modified for a in context.month.articles)
+            month = context.month
+            return self._whole(("month", id(month)), lambda: (a.last_modified for a in month.articles))
         if isinstance(context, StoryContext):
-            return _latest(a.last_modified for a in context.story.articles)
+            story = context.story
+            return self._whole(("story", id(story)), lambda: (a.last_modified for a in story.articles))
         if isinstance(context, StoryIndex):
-            return _latest(a.last_modified for s in self.archive.stories for a in s.articles)
+            return self._whole(("stories",), lambda: (a.last_modified for s in self.archive.stories
+                                                      for a in s.articles))
         return None  # a page kind this module does not know: no lastmod rather than a wrong one
+
+    def _whole(self, key: tuple, times) -> dt.datetime | None:
+        """The latest of ``times()``, once per key: every page of a paginated year (or
+        month, or story) shows the same latest change, and a year can have dozens of pages."""
+        if key not in self._latest_of:
+            self._latest_of[key] = _latest(times())
+        return self._latest_of[key]
 
     def _running_latest(self, listing) -> list[dt.datetime]:
         key = id(listing)

@@ -11,7 +11,8 @@ peak memory is the peak RSS of the largest process of the build (workers
 included). Hugo builds the reference site of benchmarks/hugo on the same
 corpus right after each of our cold builds, and the table prints the median ratio
 and its range. The search index is timed separately (a build with search, minus
-one without).
+one without). Two cold builds per run, each paired with a Hugo build: one with
+``--no-cache`` (nothing kept) and one that fills the cache (a first build).
 
 No measured build runs just after files were deleted: earlier outputs are moved
 aside (see Trash) and deleted only once every measurement is over.
@@ -82,6 +83,9 @@ def builder(site: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "builder", "build", "--site", str(site), *extra]
 
 
+ROWS = ("nocache", "cold", "noop", "body", "title", "template")  # what bench_size measures of our builds
+
+
 def reset(site: Path, trash: Trash) -> None:
     for name in ("output", ".cache"):
         trash.move(site / name)
@@ -114,25 +118,26 @@ def bench_size(count: int, runs: int, hugo: bool, search: bool, work: Path, tras
         subprocess.run([sys.executable, str(BENCH / "gen_corpus.py"), "--articles", str(count),
                         "--out", str(site / "content")], check=True, capture_output=True)
     shutil.rmtree(site / "templates", ignore_errors=True)
-    rows: dict[str, list[tuple[float, float]]] = {k: [] for k in
-                                                  ("cold", "noop", "body", "title", "template")}
+    rows: dict[str, list[tuple[float, float]]] = {k: [] for k in ROWS}
     article = pick_article(site)
     original = article.read_text(encoding="utf-8")
     measure(builder(site, "--no-search"))  # warm-up (file system caches)
     hugo_site = prepare_hugo(site, work) if hugo else None
     if hugo_site:
         hugo_build(hugo_site, work, trash)  # warm-up
-    hugo_times, ratios = [], []
+    hugo_times: list[tuple[float, float]] = []
+    ratios: dict[str, list[float]] = {"nocache": [], "cold": []}
     # Every cold build first: a template edit replaces every page, and the replaced files
     # are deleted at its end (see Trash for why a build right after that is slower).
     for run in range(runs):
-        reset(site, trash)
-        rows["cold"].append(measure(builder(site, "--no-search")))
-        if hugo_site:
-            # Right after our cold build, in the same state of the machine: each of our
-            # cold builds is compared with the Hugo build beside it.
-            hugo_times.append(hugo_build(hugo_site, work, trash))
-            ratios.append(rows["cold"][-1][0] / hugo_times[-1][0])
+        for kind, extra in (("nocache", ("--no-cache",)), ("cold", ())):
+            reset(site, trash)
+            rows[kind].append(measure(builder(site, "--no-search", *extra)))
+            if hugo_site:
+                # Right after our cold build, in the same state of the machine: each of our
+                # cold builds is compared with the Hugo build beside it.
+                hugo_times.append(hugo_build(hugo_site, work, trash))
+                ratios[kind].append(rows[kind][-1][0] / hugo_times[-1][0])
     for run in range(runs):
         rows["noop"].append(measure(builder(site, "--no-search")))
         edit_body(article, run)
@@ -154,8 +159,9 @@ def bench_size(count: int, runs: int, hugo: bool, search: bool, work: Path, tras
         size = sum(f.stat().st_size for f in index.rglob("*") if f.is_file()) if index.is_dir() else 0
         result["search"] = (with_search[0], with_search[1], size)
     if hugo_times:
-        result["hugo"] = (statistics.median(t for t, _ in hugo_times), max(m for _, m in hugo_times),
-                          statistics.median(ratios), min(ratios), max(ratios))
+        result["hugo"] = (statistics.median(t for t, _ in hugo_times), max(m for _, m in hugo_times))
+        for kind, values in ratios.items():
+            result[f"ratio-{kind}"] = (statistics.median(values), min(values), max(values))
     reset(site, trash)
     return result
 
@@ -200,19 +206,22 @@ def main() -> int:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"median of {args.runs} runs, whole command, search excluded unless noted")
     print()
-    print("| articles | cold build | no-op rebuild | body edit | title edit | template edit | peak memory "
-          "| Hugo | cold / Hugo (median, range) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| articles | cold build (`--no-cache`) | first build (fills the cache) | no-op rebuild | body edit "
+          "| title edit | template edit | peak memory | Hugo | `--no-cache` / Hugo | first build / Hugo |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     searches = []
     trash = Trash(work)
     for count in (int(s) for s in args.sizes.split(",")):
         r = bench_size(count, args.runs, not args.no_hugo, not args.no_search, work, trash)
-        peak = max(m for key, (t, m, *_) in r.items() if key not in ("hugo", "search"))
+        peak = max(m for key, (t, m, *_) in r.items() if key in ROWS)
         hugo = f"{r['hugo'][0]:.2f} s ({r['hugo'][1]:.0f} MiB)" if "hugo" in r else "–"
-        ratio = f"{r['hugo'][2]:.2f} ({r['hugo'][3]:.2f}–{r['hugo'][4]:.2f})" if "hugo" in r else "–"
-        print(f"| {count:,} | {r['cold'][0]:.2f} s | {r['noop'][0]:.2f} s | {r['body'][0]:.2f} s | "
-              f"{r['title'][0]:.2f} s | {r['template'][0]:.2f} s | {peak:.0f} MiB | {hugo} | {ratio} |",
-              flush=True)
+
+        def ratio(kind: str) -> str:
+            found = r.get(f"ratio-{kind}")
+            return f"{found[0]:.2f} ({found[1]:.2f}–{found[2]:.2f})" if found else "–"
+        print(f"| {count:,} | {r['nocache'][0]:.2f} s | {r['cold'][0]:.2f} s | {r['noop'][0]:.2f} s | "
+              f"{r['body'][0]:.2f} s | {r['title'][0]:.2f} s | {r['template'][0]:.2f} s | {peak:.0f} MiB | {hugo} | "
+              f"{ratio('nocache')} | {ratio('cold')} |", flush=True)
         if "search" in r:
             searches.append((count, r["search"]))
     if searches:

@@ -15,6 +15,7 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from builder import workers
 from builder.model import Article
 from builder.problems import Problem
 from builder.topics import Topic
@@ -194,14 +195,15 @@ def newest_first(article: Article):
 
 
 def build_archive(articles: tuple[Article, ...], memo: dict | None = None,
-                  unlisted_slugs: frozenset[str] = frozenset()) -> tuple[Archive, list[Problem]]:
+                  unlisted_slugs: frozenset[str] = frozenset(), jobs: int = 1) -> tuple[Archive, list[Problem]]:
     """Make the Archive; problems are cross-article ones (unknown related slugs…).
 
     ``memo`` (kept in the cache between builds) lets "More on this story" be
     reused when no article's date, countries, topics or related list changed.
     ``unlisted_slugs``: articles not in this archive whose related links are left out
     without a problem: files that failed to parse (their own problem is reported) and
-    scheduled articles (linked once they are published).
+    scheduled articles (linked once they are published). ``jobs``: worker processes for
+    "More on this story", the one step that is per article and costly.
     """
     problems: list[Problem] = []
     articles = _canonical_topics(articles, problems)
@@ -235,7 +237,7 @@ def build_archive(articles: tuple[Article, ...], memo: dict | None = None,
     for article in ordered:  # newest first, so each backlink list is too
         for target in {link.article.slug for link in related[article.slug] if link.article}:
             referenced_by[target].append(article)
-    more = _remembered_more(ordered, related, referenced_by, by_slug, {} if memo is None else memo)
+    more = _remembered_more(ordered, related, referenced_by, by_slug, {} if memo is None else memo, jobs)
 
     chronological = ordered[::-1]
     links = {}
@@ -361,7 +363,8 @@ def _resolve_related(ordered, by_slug, problems, unlisted_slugs=frozenset()) -> 
     return resolved
 
 
-def _remembered_more(ordered, related, referenced_by, by_slug, memo: dict) -> dict[str, tuple[Article, ...]]:
+def _remembered_more(ordered, related, referenced_by, by_slug, memo: dict,
+                     jobs: int = 1) -> dict[str, tuple[Article, ...]]:
     """_more_on_this_story, or its last result when nothing it depends on changed."""
     shape = hashlib.sha1()
     for article in ordered:
@@ -371,13 +374,13 @@ def _remembered_more(ordered, related, referenced_by, by_slug, memo: dict) -> di
     signature = shape.hexdigest()
     if memo.get("more_signature") == signature:
         return {slug: tuple(by_slug[s] for s in slugs) for slug, slugs in memo["more"].items()}
-    more = _more_on_this_story(ordered, related, referenced_by)
+    more = _more_on_this_story(ordered, related, referenced_by, jobs)
     memo["more_signature"] = signature
     memo["more"] = {slug: tuple(a.slug for a in items) for slug, items in more.items()}
     return more
 
 
-def _more_on_this_story(ordered, related, referenced_by) -> dict[str, tuple[Article, ...]]:
+def _more_on_this_story(ordered, related, referenced_by, jobs: int = 1) -> dict[str, tuple[Article, ...]]:
     """Up to MORE_COUNT articles sharing countries and topics with each article.
 
     Bounded work: an inverted index gives each term's timeline, and only the
@@ -387,7 +390,8 @@ def _more_on_this_story(ordered, related, referenced_by) -> dict[str, tuple[Arti
     Rarer terms weigh more (inverse document frequency); nearer dates score higher;
     ties go to the nearer date, then the slug, so the result is deterministic.
     Articles are numbered and looked up in lists, not by slug in dicts: at 100,000
-    articles the dict lookups were most of the time.
+    articles the dict lookups were most of the time. Each article's choice is its own,
+    so ``jobs`` worker processes share them (the same result with any number).
     """
     total = len(ordered)
     number = {a.slug: i for i, a in enumerate(ordered)}
@@ -407,25 +411,31 @@ def _more_on_this_story(ordered, related, referenced_by) -> dict[str, tuple[Arti
         for position, i in enumerate(items):
             places[i].append((items, position, weight))
 
-    more = {}
-    for i, article in enumerate(ordered):
-        # Articles already linked from this page (related, referenced by) are not repeated.
-        excluded = {number[link.article.slug] for link in related[article.slug] if link.article}
-        excluded.update(number[other.slug] for other in referenced_by.get(article.slug, ()))
-        excluded.add(i)
-        shared: dict[int, int] = {}
-        get = shared.get
-        for items, here, weight in places[i]:
-            for j in items[max(0, here - MORE_WINDOW): here + MORE_WINDOW + 1]:
-                shared[j] = get(j, 0) + weight
-        here_stamp = stamps[i]
-        scored = []
-        for j, score in shared.items():
-            if j not in excluded:
-                days = abs(stamps[j] - here_stamp) / 86400
-                scored.append((-score / (1 + days / MORE_DAYS), days, slugs[j]))
-        more[article.slug] = tuple(ordered[number[s]] for _, _, s in heapq.nsmallest(MORE_COUNT, scored))
-    return more
+    def score(chunk: list[int]) -> list[tuple[int, ...]]:
+        """The numbers of each article's "more" articles (per article: spread over workers)."""
+        found = []
+        for i in chunk:
+            article = ordered[i]
+            # Articles already linked from this page (related, referenced by) are not repeated.
+            excluded = {number[link.article.slug] for link in related[article.slug] if link.article}
+            excluded.update(number[other.slug] for other in referenced_by.get(article.slug, ()))
+            excluded.add(i)
+            shared: dict[int, int] = {}
+            get = shared.get
+            for items, here, weight in places[i]:
+                for j in items[max(0, here - MORE_WINDOW): here + MORE_WINDOW + 1]:
+                    shared[j] = get(j, 0) + weight
+            here_stamp = stamps[i]
+            scored = []
+            for j, score in shared.items():
+                if j not in excluded:
+                    days = abs(stamps[j] - here_stamp) / 86400
+                    scored.append((-score / (1 + days / MORE_DAYS), days, slugs[j]))
+            found.append(tuple(number[s] for _, _, s in heapq.nsmallest(MORE_COUNT, scored)))
+        return found
+
+    chosen = workers.run(score, list(range(total)), jobs)
+    return {article.slug: tuple(ordered[j] for j in picks) for article, picks in zip(ordered, chosen)}
 
 
 def _term_keys(article: Article) -> frozenset:

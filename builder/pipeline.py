@@ -84,7 +84,7 @@ def load_site(config: SiteConfig, options: BuildOptions, cache: Cache, timer: "T
         memo = cache.archive_memo()
         memo_before = dict(memo)
         unlisted = content.unparsed_slugs | {article.slug for article in content.scheduled}
-        archive, archive_problems = build_archive(content.articles, memo, unlisted)
+        archive, archive_problems = build_archive(content.articles, memo, unlisted, jobs)
         problems += archive_problems
         urls = Urls(config.base_path, config.origin)
         pages = plan_pages(archive, urls, config.page_size, config.search.enabled,

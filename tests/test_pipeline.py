@@ -230,6 +230,24 @@ def test_a_code_or_library_change_never_reuses_the_cache(make_site, monkeypatch)
         builder.code.code_fingerprint.cache_clear()
 
 
+def test_library_versions_are_the_ones_importlib_metadata_finds(tmp_path, monkeypatch):
+    import sys
+    from importlib import metadata
+    from builder import code
+    assert code.library_versions() == tuple((name, metadata.version(name)) for name in code.OUTPUT_LIBRARIES)
+    # A folder earlier on sys.path wins, as with importlib.metadata; names are normalized.
+    shadow = tmp_path / "shadow"
+    for folder in ("Markdown_It_Py-99.1.dist-info", "PyYAML-7.0-py3.11.egg-info", "jinja2_extras-1.0.dist-info"):
+        (shadow / folder).mkdir(parents=True)
+    monkeypatch.setattr(sys, "path", [str(shadow), *sys.path])
+    found = dict(code.library_versions())
+    assert (found["markdown-it-py"], found["pyyaml"], found["jinja2"]) == ("99.1", "7.0", metadata.version("jinja2"))
+    assert found == {name: metadata.version(name) for name in code.OUTPUT_LIBRARIES} | {
+        "markdown-it-py": "99.1", "pyyaml": "7.0"}
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "none")])
+    assert dict(code.library_versions()) == {name: "" for name in code.OUTPUT_LIBRARIES}  # not installed
+
+
 # -- check is build without writing --------------------------------------------------------------
 
 CHECK_SITES = {

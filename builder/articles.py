@@ -18,8 +18,8 @@ from builder.countries import Country, country_index
 from builder.frontmatter import key_lines, split_front_matter
 from builder.markdown import render_markdown, summary_from
 from builder.authors import author_registry
-from builder.parse_settings import ParseSettings
 from builder.model import Article, Author, Correction, Image, RelatedItem, SourceLink, Story
+from builder.parse_settings import ParseSettings
 from builder.problems import Problem, line_of_key
 from builder.safetext import EXCERPT_LIMIT, excerpt, printable
 from builder.text import is_slug, slugify

@@ -23,14 +23,14 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.parse_settings import ParseSettings
 from builder.cache import ArticleRecord, Cache
 from builder.clock import now
 from builder.code import code_fingerprint
 from builder.config import SiteConfig
-from builder.sources import SourceFile, find_sources, site_static
 from builder.model import Article, planning_view
 from builder.output import scan, unchanged
+from builder.parse_settings import ParseSettings
+from builder.sources import SourceFile, find_sources, site_static
 from builder.state import BuildState
 from builder.theme_files import templates_fingerprint
 from builder.urls import IMAGE_SUFFIXES

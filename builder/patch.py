@@ -23,7 +23,6 @@ from builder.archive import with_canonical_topics
 from builder.bodies import LayeredBodies, MemoryBodies
 from builder.cache import Cache
 from builder.config import SiteConfig
-from builder.sources import site_static
 from builder.fingerprints import Fingerprinter, read_plan
 from builder.hosting import Measure, remeasured
 from builder.images import index_of
@@ -31,9 +30,10 @@ from builder.incremental import Inputs, Work
 from builder.interrupts import interrupts_held
 from builder.output import start_staging, touched, transaction
 from builder.produce import fingerprint_base, site_globals
-from builder.result import BuildResult, Timer
 from builder.render import Renderer
+from builder.result import BuildResult, Timer
 from builder.search import shards_behind
+from builder.sources import site_static
 from builder.state import OutputListing, SearchIndexState
 from builder.templates import make_environment
 from builder.theme_files import static_files

@@ -29,8 +29,8 @@ from builder.pages import sections_of
 from builder.output import MARKER, Staging, snapshot, start_staging, transaction
 from builder.pipeline import Site
 from builder.problems import Problem, raise_if_any
-from builder.result import BuildResult, Timer
 from builder.render import Renderer
+from builder.result import BuildResult, Timer
 from builder.similar import similar_pairs
 from builder.search import BUNDLE_FOLDER, IndexPlan, drop_index, index_site, keep_index, plan_index
 from builder.state import BuildState, Counts, OutputListing, SearchIndexState, Sections

@@ -102,8 +102,8 @@ class Work:
     kind: str  # NOTHING, PATCH or EVERYTHING_
     reason: str = ""  # why the whole pipeline runs
     edits: tuple[Edit, ...] = ()  # for a patch
-    reached: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # for a patch: (output, stored fingerprint,
-    # the slugs it refers to) of each page to redo
+    # For a patch: (output, stored fingerprint, the slugs it refers to) of each page to redo.
+    reached: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     touched: tuple[tuple[str, tuple[int, int]], ...] = ()  # files with new times and the same bytes: (path, stat)
 
 

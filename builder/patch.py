@@ -91,7 +91,8 @@ def patch(work: Work, inputs: Inputs, config: SiteConfig, cache: Cache, output: 
                 if staging.write(name, path.read_bytes()):
                     written.append(name)
         held = stack.enter_context(interrupts_held())
-        sizes_before = _sizes(output, written)
+        # Only a kept measure is brought up to date (serve's rebuilds keep none).
+        sizes_before = _sizes(output, written) if state.output.measure is not None else {}
         with timer.step("write"), guard or contextlib.nullcontext():
             apply(sorted(written), [])
         held.check()

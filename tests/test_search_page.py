@@ -28,6 +28,9 @@ SPREAD = "qwzarkian"  # written into SPREAD_COUNT articles across the years
 SPREAD_COUNT = 31  # more than a page of results (20)
 SMALL_SHARDS = 40
 COMMON = "blorvexian"  # four times in 40 articles of one year, once in one article of another
+STEM = "plexorian"  # in STEM_COUNT articles across the years, and in one more as LONGER only
+LONGER = "plexorianzq"  # a word extending STEM, in one shard: that shard matches two words, the others one
+STEM_COUNT = 12
 RESULT_LINKS = ".search-result-title a"
 
 
@@ -48,6 +51,12 @@ def archive(tmp_path_factory):
     for path in common:
         _append(path, f"{COMMON.title()} plans, {COMMON} talks, {COMMON} deals and {COMMON} rules.")
     _append(lone, f"One {COMMON} aside.")
+    taken = {*spread, once, *common, lone}
+    stems = [p for p in files[11::len(files) // STEM_COUNT] if p not in taken][:STEM_COUNT]
+    longer = next(p for p in files[::-1] if p not in taken and p not in stems)
+    for path in stems:
+        _append(path, f"The {STEM} draft.")
+    _append(longer, f"The {LONGER} draft.")
     articles = _articles(site)
     by_path = {a.path: a for a in articles}
     www = root / "www"
@@ -66,6 +75,7 @@ def archive(tmp_path_factory):
             "once": by_path[once.relative_to(site).as_posix()],
             "spread": [by_path[p.relative_to(site).as_posix()] for p in spread],
             "lone": by_path[lone.relative_to(site).as_posix()],
+            "stems": [by_path[p.relative_to(site).as_posix()] for p in [*stems, longer]],
             "www": www,
             "bases": {"/": origin_root + "/", "/archive/": origin_sub + "/archive/"},
             "manifests": {"/": json.loads((www / "root/pagefind/shards.json").read_text()),
@@ -338,6 +348,22 @@ def test_relevance_does_not_favour_one_shard(page, archive, tmp_path):
     assert single.index(lone) == 40  # the reference
     assert sharded.index(lone) == 40
     assert sorted(sharded) == sorted(single)
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_a_word_extended_in_one_shard_only_finds_every_shard(page, archive, base, tmp_path):
+    """Pagefind matches every word that extends a query word ("plexorian" finds
+    "plexorianzq"); the one shard that also has the longer word must not make the others
+    look as if they had fallen back to a prefix."""
+    url = archive["bases"][base]
+    page.goto(url + f"search/?q={STEM}")
+    wait_for_results(page)
+    assert shown_count(page) == STEM_COUNT + 1
+    urls, _ = all_pages(page)
+    assert sorted(urls) == sorted(article_url(base, a) for a in archive["stems"])
+    if base == "/":
+        assert sorted(_single_index_ranking(page, archive, tmp_path, STEM, 50)) == sorted(urls)
+    assert page.failed == []
 
 
 def _single_index_ranking(page, archive, tmp_path, query: str, count: int = 10) -> list[str]:

@@ -63,7 +63,7 @@ async function start(bundle, base) {
     return { info, index, loading: index.init(manifest.language, { load_wasm: true }) };
   });
   await Promise.all(shards.map((shard) => shard.loading));
-  // Playground mode names the (stemmed) words each result was scored on: fullAnswers needs them.
+  // Playground mode names the query's stems and the words each result was scored on: fullAnswers needs them.
   await Promise.all(shards.map((shard) => shard.index.enterPlaygroundMode()));
   return { manifest, shards, filters: null };
 }
@@ -113,7 +113,7 @@ async function run({ id, term, filters, sort, page, size }) {
 async function searchAll(state, term, filters, order) {
   const options = { filters };
   if (order) options.sort = { date: order };
-  const found = fullAnswers(await Promise.all(state.shards.map((shard) => shard.index.search(term || null, options))));
+  const found = fullAnswers(term, await Promise.all(state.shards.map((shard) => shard.index.search(term || null, options))));
   const counts = {};
   let total = 0;
   found.forEach((answer) => {
@@ -140,12 +140,15 @@ async function searchAll(state, term, filters, order) {
   return { results, total, counts };
 }
 
-// Pagefind answers a word its index lacks with the words that share the word's longest
-// prefix ("benchmarkzz" finds "benchmark"). Over one index that happens only when no page
-// has the word; each shard would do it on its own, and a shard without "benchmark" would add
-// the pages of "be…" words to the one page that has it. So a shard whose results were not
-// scored on every word that another shard matched (a word no other matched word extends) is
-// left out, its results and its counts.
+// Pagefind answers a word with every word of its index that extends it ("plexorian" finds
+// "plexorianzq"), or when none does, with the word sharing its longest prefix
+// ("benchmarkzz" finds "benchmark"). Over one index the prefix is taken only when no page
+// of the archive has the word; each shard would take it on its own, and a shard without
+// "benchmark" would add the pages of "be…" words to the one page that has it. So, for each
+// of the query's stems (playground mode names them, and the words each result was scored
+// on), a shard whose words do not extend the stem while another shard's do is left out, its
+// results and its counts; when no shard's do, the shards that fell back to the archive's
+// longest prefix stay, as one index would answer.
 const NO_ANSWER = { results: [], unfilteredResultCount: 0, filters: {} };
 
 function scoredWords(answer) {
@@ -157,13 +160,23 @@ function scoredWords(answer) {
   return words;
 }
 
-function fullAnswers(found) {
-  const perShard = found.map(scoredWords);
-  const all = new Set();
-  perShard.forEach((words) => words.forEach((word) => all.add(word)));
-  const wanted = [...all].filter((word) => ![...all].some((other) => other !== word && other.startsWith(word)));
-  if (!wanted.length) return found; // browsing, or a quoted search (exact: no prefixes)
-  return found.map((answer, s) => (wanted.every((word) => perShard[s].has(word)) ? answer : NO_ANSWER));
+function fullAnswers(term, found) {
+  if (!term || /^\s*".+"\s*$/.test(term)) return found; // browsing, or a quoted search (exact: no prefixes)
+  const stems = (found.find((answer) => answer.search_keywords) || {}).search_keywords || [];
+  if (!stems.length) return found;
+  // Per shard and stem: whether a word it matched extends the stem, and the longest of its
+  // words the stem extends (the prefix it fell back to).
+  const matched = found.map((answer) => [...scoredWords(answer)]);
+  const proper = matched.map((words) => stems.map((stem) => words.some((word) => word.startsWith(stem))));
+  const prefix = matched.map((words) => stems.map((stem) => words.filter((word) => stem.startsWith(word))
+    .reduce((longest, word) => (word.length > longest.length ? word : longest), "")));
+  const answered = stems.map((stem, k) => proper.some((row) => row[k]));
+  const longest = stems.map((stem, k) => prefix.reduce((best, row) => (row[k].length > best.length ? row[k] : best), ""));
+  return found.map((answer, s) => {
+    if (!answer.results.length) return answer;
+    const kept = stems.every((stem, k) => proper[s][k] || (!answered[k] && prefix[s][k] === longest[k]));
+    return kept ? answer : NO_ANSWER;
+  });
 }
 
 // IDF as Pagefind computes it (pagefind_web/src/search.rs, calculate_idf).

@@ -28,7 +28,6 @@ MAX_ENTRIES = 5000  # texts of older versions pile up in a checkout; past this t
 
 _codes: dict[str, object] = {}
 _compiled = 0  # texts compiled by this process (the tests read it)
-_installed_by = 0  # the process that installed the table and may write it (not a forked worker)
 
 
 def table_path() -> str:
@@ -65,14 +64,7 @@ def _load(path: str) -> dict:
     return table if isinstance(table, dict) else {}
 
 
-def save() -> None:
-    """Write the table now if this process compiled code it lacked (for a command that ends
-    with ``os._exit``, which runs no atexit handler)."""
-    _save(table_path(), _installed_by)
-
-
 def _save(path: str, pid: int) -> None:
-    global _compiled
     if not _compiled or sys.dont_write_bytecode or os.getpid() != pid or len(_codes) > MAX_ENTRIES:
         return
     partial = f"{path}.{pid}.tmp"
@@ -81,7 +73,6 @@ def _save(path: str, pid: int) -> None:
         with open(partial, "wb") as file:
             file.write(MAGIC_NUMBER + marshal.dumps(_codes))
         os.replace(partial, path)
-        _compiled = 0  # written: nothing for atexit to add
     except OSError:
         try:
             os.unlink(partial)
@@ -96,7 +87,5 @@ def install() -> None:
     path = table_path()
     table = _load(path)
     _codes.update(table if len(table) <= MAX_ENTRIES else {})
-    global _installed_by
-    _installed_by = os.getpid()
     dataclasses.exec = _exec  # a module global shadows the builtin for dataclasses' own calls
-    atexit.register(_save, path, _installed_by)
+    atexit.register(_save, path, os.getpid())

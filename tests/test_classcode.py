@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from conftest import REPO, article, write_files
+from conftest import REPO
 
 PROBE = """
 import dataclasses, json
@@ -40,15 +40,11 @@ print(json.dumps({
 """
 
 
-def environment(tmp_path, **env) -> dict:
+def probe(tmp_path, **env) -> dict:
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     environment.update(PYTHONPATH=str(REPO), PYTHONPYCACHEPREFIX=str(tmp_path / "pycache"), **env)
-    return environment
-
-
-def probe(tmp_path, **env) -> dict:
-    result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                            env=environment(tmp_path, **env), cwd=tmp_path, timeout=120)
+    result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=environment,
+                            cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -84,15 +80,3 @@ def test_a_damaged_or_foreign_table_is_compiled_again(tmp_path):
         assert run["compiled"] > 50
         behaves(run)
         assert probe(tmp_path)["compiled"] == 0  # and written again whole
-
-
-def test_a_build_command_writes_the_table_though_it_ends_without_atexit(tmp_path):
-    site = write_files(tmp_path / "site", {"site.toml": 'title = "T"\n',
-                                           "content/a.md": article("A", "2025-06-01")})
-    result = subprocess.run([sys.executable, "-m", "builder", "build", "--site", str(site), "--no-search"],
-                            capture_output=True, text=True, env=environment(tmp_path), cwd=tmp_path, timeout=300)
-    assert result.returncode == 0, result.stderr
-    run = probe(tmp_path)
-    assert os.path.isfile(run["table"])
-    assert run["compiled"] < 10  # only the probe's own class: the build's were in the table
-    behaves(run)

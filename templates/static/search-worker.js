@@ -150,6 +150,7 @@ async function searchAll(state, term, filters, order) {
 // results and its counts; when no shard's do, the shards that fell back to the archive's
 // longest prefix stay, as one index would answer.
 const NO_ANSWER = { results: [], unfilteredResultCount: 0, filters: {} };
+const QUOTED = /^\s*".+"\s*$/; // an exact search: Pagefind takes no prefixes
 
 function scoredWords(answer) {
   const words = new Set();
@@ -161,7 +162,7 @@ function scoredWords(answer) {
 }
 
 function fullAnswers(term, found) {
-  if (!term || /^\s*".+"\s*$/.test(term)) return found; // browsing, or a quoted search (exact: no prefixes)
+  if (!term || QUOTED.test(term)) return found; // browsing, or a quoted search (exact: no prefixes)
   const stems = (found.find((answer) => answer.search_keywords) || {}).search_keywords || [];
   if (!stems.length) return found;
   // Per shard and stem: whether a word it matched extends the stem, and the longest of its
@@ -190,7 +191,7 @@ function idf(pages, containing) {
 // and shard, filtered to nothing so that Pagefind only counts (its chunks are loaded).
 async function idfFactors(state, term, found) {
   const words = term.replace(/^"|"$/g, "").split(/\s+/).filter(Boolean);
-  if (!words.length || /^\s*".+"\s*$/.test(term)) return state.shards.map(() => 1);
+  if (!words.length || QUOTED.test(term)) return state.shards.map(() => 1);
   let perWord; // [word][shard] → pages containing it
   if (words.length === 1) {
     perWord = [found.map((answer) => answer.unfilteredResultCount)];

@@ -1,7 +1,8 @@
 """Console: everything the commands print, at the verbosity and in the colours asked for.
 
 Results (a summary, a path, a report) go to stdout; problems, notes and progress to
-stderr. On a terminal a build longer than a second shows a progress bar (rich), and
+stderr. On a terminal a build longer than a second (``BUILDER_PROGRESS_AFTER`` seconds,
+when set) shows a progress bar (rich), and
 problems are coloured unless ``NO_COLOR`` is set; elsewhere (CI logs, pipes) each step
 prints one plain line as it ends, so a long build is never silent until its end.
 """
@@ -13,7 +14,17 @@ import sys
 import time
 
 QUIET, NORMAL, VERBOSE = -1, 0, 1
-PROGRESS_AFTER = 1.0  # seconds: shorter builds never show a bar
+
+
+def _progress_after() -> float:
+    """Seconds a build runs before its bar appears: 1, or ``BUILDER_PROGRESS_AFTER``."""
+    try:
+        return max(0.0, float(os.environ.get("BUILDER_PROGRESS_AFTER", "1")))
+    except ValueError:
+        return 1.0
+
+
+PROGRESS_AFTER = _progress_after()  # shorter builds never show a bar
 
 
 def plural(count: int, noun: str, plural_form: str = "") -> str:

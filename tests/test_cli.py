@@ -152,11 +152,19 @@ def run_on_terminal(argv: list[str], env: dict | None = None, timeout: float = 1
 @pytest.mark.slow
 def test_a_long_build_on_a_terminal_shows_a_progress_bar(corpus, tmp_path):
     site = corpus
+    # 500 articles take under a second on a quick machine: the bar is asked for sooner
     code, drawn = run_on_terminal(["build", "--no-search", "--no-cache", "--jobs", "1", "--site", str(site),
-                                   "--out", str(tmp_path / "out")])
+                                   "--out", str(tmp_path / "out")], env={"BUILDER_PROGRESS_AFTER": "0.1"})
     assert code == 0, drawn
     assert re.search(r"render\s.*\d+/\d+", drawn), drawn  # rich's bar: step, bar, done/total
     assert "built " in drawn and f"from {CORPUS_SIZE} articles" in drawn
+
+
+def test_a_short_build_on_a_terminal_draws_no_bar(tmp_path):
+    site = write_files(tmp_path / "site", {"content/a.md": "---\ntitle: A\ndate: 2025-01-02\n---\nBody.\n"})
+    code, drawn = run_on_terminal(["build", "--no-search", "--site", str(site)], env={"BUILDER_PROGRESS_AFTER": "30"})
+    assert code == 0 and "built " in drawn, drawn
+    assert not re.search(r"\d+/\d+", drawn), drawn
 
 
 def test_problems_are_coloured_on_a_terminal_unless_no_color(tmp_path):
@@ -183,23 +191,42 @@ def cache_contents(folder: Path) -> dict:
     return {"state": (folder / "state.pickle").read_bytes(), **rows}
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("delay", [0.4, 1.2, 2.0])
-def test_ctrl_c_ends_with_130_one_line_and_everything_as_it_was(corpus_copy, tmp_path, delay):
-    site = corpus_copy
+def edit_titles(site: Path) -> None:
+    """Build the site, then edit 300 titles: enough change for a long rebuild."""
     run_cli("build", "--no-search", "--site", str(site), check=True)
-    for path in sorted((site / "content").rglob("*.md"))[:300]:  # enough change for a long rebuild
+    for path in sorted((site / "content").rglob("*.md"))[:300]:
         path.write_text(path.read_text().replace("title: \"", "title: \"Edited "), encoding="utf-8")
+
+
+def start_rebuild(site: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "builder", "build", "--no-search", "--jobs", "2",
+                             "--site", str(site)], cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+@pytest.fixture(scope="module")
+def rebuild_seconds(corpus, tmp_path_factory) -> float:
+    """How long that rebuild takes on this machine, so that the interrupts land within it."""
+    site = Path(shutil.copytree(corpus, tmp_path_factory.mktemp("timing") / "site",
+                                ignore=shutil.ignore_patterns("output", ".cache")))
+    edit_titles(site)
+    started = time.perf_counter()
+    assert start_rebuild(site).wait(timeout=120) == 0
+    return time.perf_counter() - started
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", [0.1, 0.35, 0.6])
+def test_ctrl_c_ends_with_130_one_line_and_everything_as_it_was(corpus_copy, tmp_path, rebuild_seconds, moment):
+    site = corpus_copy
+    edit_titles(site)
     before, cache_before = tree(site / "output"), cache_contents(site / ".cache")
-    process = subprocess.Popen([sys.executable, "-m", "builder", "build", "--no-search", "--jobs", "2",
-                                "--site", str(site)], cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
-    time.sleep(delay)
+    process = start_rebuild(site)
+    time.sleep(moment * rebuild_seconds)
     os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole process group
     out, err = process.communicate(timeout=60)
     if process.returncode == 0:
-        pytest.skip("the build ended before the interrupt")  # pragma: no cover - machine far faster
+        pytest.skip("the build ended before the interrupt")  # pragma: no cover - the machine sped up mid-test
     assert process.returncode == 130, err
     assert "Traceback" not in err
     lines = [line for line in err.splitlines() if not re.match(r"^  [a-z]+: \d", line)]

@@ -9,6 +9,7 @@ import http.server
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -24,6 +25,11 @@ REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("SOURCE_DATE_EPOCH", "1893456000")  # 2030-01-01T00:00:00Z
 GEN_CORPUS = REPO / "benchmarks" / "gen_corpus.py"
 sys.path.insert(0, str(REPO))
+# A shell that starts the suite in the background (`pytest &` in a script) ignores SIGINT for
+# it, and every process it starts inherits that: `serve` and `build` would then shrug off the
+# Ctrl-C the tests send. Ctrl-C is live for them, as on a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # Fixtures that generate an archive of hundreds of articles: their tests are in the slow tier.

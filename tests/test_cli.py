@@ -216,7 +216,7 @@ def rebuild_seconds(corpus, tmp_path_factory) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("moment", [0.1, 0.35, 0.6])
+@pytest.mark.parametrize("moment", [0.1, 0.3, 0.5])
 def test_ctrl_c_ends_with_130_one_line_and_everything_as_it_was(corpus_copy, tmp_path, rebuild_seconds, moment):
     site = corpus_copy
     edit_titles(site)
@@ -225,8 +225,7 @@ def test_ctrl_c_ends_with_130_one_line_and_everything_as_it_was(corpus_copy, tmp
     time.sleep(moment * rebuild_seconds)
     os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole process group
     out, err = process.communicate(timeout=60)
-    if process.returncode == 0:
-        pytest.skip("the build ended before the interrupt")  # pragma: no cover - the machine sped up mid-test
+    assert process.returncode != 0, "the build ended before the interrupt, or ignored it"
     assert process.returncode == 130, err
     assert "Traceback" not in err
     lines = [line for line in err.splitlines() if not re.match(r"^  [a-z]+: \d", line)]

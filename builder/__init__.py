@@ -15,3 +15,7 @@ config → content → archive → pages → render → write → search index.
 """
 
 __version__ = "0.3.0"
+
+from builder import classcode  # noqa: E402  (before any module of the package creates a dataclass)
+
+classcode.install()

@@ -8,6 +8,9 @@ names ('Russia', not 'Russian Federation') and the aliases newsrooms use
 from __future__ import annotations
 
 import difflib
+import importlib.util
+import json
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -73,19 +76,41 @@ def normalize(name: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def iso_3166_records() -> list[dict]:
+    """pycountry's ISO 3166-1 entries (alpha_2, alpha_3, name and, where set, common_name
+    and official_name), in pycountry's order.
+
+    Read from pycountry's own database file, which is what ``pycountry.countries`` loads:
+    importing pycountry costs 40 ms of every patch, most of it ``importlib.metadata``
+    looking up pycountry's version. Where the file is not found (another layout), the
+    package is imported and asked.
+    """
+    spec = importlib.util.find_spec("pycountry")  # finds the package without running it
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        try:
+            with open(os.path.join(folder, "databases", "iso3166-1.json"), encoding="utf-8") as file:
+                entries = json.load(file)["3166-1"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if isinstance(entries, list) and all(isinstance(e, dict) and "alpha_2" in e for e in entries):
+            return entries
+    import pycountry
+    fields = ("alpha_2", "alpha_3", "name", "common_name", "official_name")
+    return [{key: getattr(record, key) for key in fields if hasattr(record, key)} for record in pycountry.countries]
+
+
 class CountryIndex:
     """Every known spelling mapped to its Country."""
 
     def __init__(self, extra_aliases: dict[str, str] | None = None):
         self.by_code: dict[str, Country] = {}
         self.keys: dict[str, str] = {}  # normalized spelling -> code
-        import pycountry  # here, not at the top: its table takes 30 ms to load, and a no-op build needs none
-        for record in pycountry.countries:
-            name = FAMILIAR_NAMES.get(record.alpha_2) or getattr(record, "common_name", None) or record.name
-            self._add_country(record.alpha_2, name)
-            for spelling in (record.alpha_3, record.name, getattr(record, "common_name", ""),
-                             getattr(record, "official_name", "")):
-                self._add_key(spelling, record.alpha_2)
+        for record in iso_3166_records():
+            name = FAMILIAR_NAMES.get(record["alpha_2"]) or record.get("common_name") or record["name"]
+            self._add_country(record["alpha_2"], name)
+            for spelling in (record["alpha_3"], record["name"], record.get("common_name", ""),
+                             record.get("official_name", "")):
+                self._add_key(spelling, record["alpha_2"])
         for code, name in EXTRA_COUNTRIES.items():
             self._add_country(code, name)
         for spelling, code in ALIASES.items():

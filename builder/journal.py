@@ -10,6 +10,10 @@ and renamed into place, so it exists completely or not at all. It is deleted whe
 the transaction ends (applied, or rolled back after an error), and only then are
 the staging and backup folders.
 
+A change of one file and no removals (the usual body edit) needs no journal: the old
+version is linked into the backup folder and the new one renamed over it, one atomic
+step (``builder.output.Change._apply_one``).
+
 ``recover`` runs at the start of every command that uses the output (build, check,
 serve and deploy, through ``builder.build.build``; and before any staging folder is
 made). A journal whose build is no longer running means that build was stopped

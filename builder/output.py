@@ -180,7 +180,7 @@ class Change:
     staging: Staging
     changed: list[str]  # staged relative paths
     removed: list[str]  # output files to delete
-    applied: list[tuple[str, str]] = field(default_factory=list)  # (relative, 'new'|'replaced'|'removed')
+    applied: list[tuple[str, str]] = field(default_factory=list)  # (relative, 'new'|'replaced'|'removed'|'linked')
     journal: Path | None = None  # written before the first move, deleted by finish()
     whole: bool = False  # the staging folder became the output in one rename (a first build)
     was_folder: bool = False  # (then) whether an empty output folder was there before
@@ -200,6 +200,11 @@ class Change:
             if not self.changed and not self.removed:
                 return  # nothing moves: no journal to flush to disk
             shutil.rmtree(self.backup, ignore_errors=True)  # an earlier build of this process's
+        except OSError as error:
+            raise journal.naming(error, output) from error
+        if len(self.changed) == 1 and not self.removed and self._apply_one():
+            return
+        try:
             self.journal = journal.write(output, self.staging.folder.name, self.backup.name,
                                          self.changed, self.removed)
         except OSError as error:
@@ -217,6 +222,37 @@ class Change:
         except OSError as error:
             raise journal.naming(error, output) from error
         self.whole = True
+
+    def _apply_one(self) -> bool:
+        """One file and no removals (the usual body edit): the old version is linked into the
+        backup folder, then the new one renamed over it. At every instant the output holds one
+        whole version of the file, so there is nothing for a journal to finish and nothing to
+        flush to disk (its two fsyncs took from 2 to 130 ms of a patch here, while
+        the page just staged was being written out). False, having changed nothing,
+        where the file system cannot link: the journal then covers the move."""
+        relative = self.changed[0]
+        output, staging, backup = str(self.staging.output), str(self.staging.folder), str(self.backup)
+        target = os.path.join(output, relative)
+        try:
+            if os.path.lexists(target):
+                kept = os.path.join(backup, relative)
+                try:
+                    os.makedirs(os.path.dirname(kept), exist_ok=True)
+                    os.link(target, kept, follow_symlinks=False)
+                except OSError:
+                    shutil.rmtree(backup, ignore_errors=True)
+                    return False
+                self.applied.append((relative, "linked"))
+                os.rename(os.path.join(staging, relative), target)  # atomic: replaces the old file
+            else:
+                move = _highest_missing(relative, staging, output)
+                if move is None:
+                    return False
+                self.applied.append((relative, "new"))
+                os.rename(*move)
+        except OSError as error:
+            raise journal.naming(error, target) from error
+        return True
 
     def _apply_moves(self) -> None:
         """Each changed file replaces its old version (moved to the backup folder first), then
@@ -250,6 +286,9 @@ class Change:
         relative = ""
         try:
             for relative, how in reversed(self.applied):
+                if how == "linked":  # the one file of _apply_one: its old version back in one rename
+                    os.rename(backup / relative, output / relative)
+                    continue
                 if how in ("new", "replaced") and os.path.lexists(output / relative):
                     _move_into(str(output / relative), str(staging / relative))
                 if how == "new":  # its folders too (made even when the move itself failed)
@@ -267,6 +306,20 @@ class Change:
             return False
         shutil.rmtree(self.backup, ignore_errors=True)
         return True
+
+
+def _highest_missing(relative: str, staging: str, output: str) -> tuple[str, str] | None:
+    """(source, target) of the one rename that puts a new staged file in the output: its
+    highest folder the output lacks, moved whole (a folder made in the output first would
+    be left empty by a kill); None when that staged folder holds anything else."""
+    parts = relative.split("/")
+    for depth in range(1, len(parts)):
+        if not os.path.lexists(os.path.join(output, *parts[:depth])):
+            if any(os.listdir(os.path.join(staging, *parts[:below])) != [parts[below]]
+                   for below in range(depth, len(parts))):
+                return None
+            return os.path.join(staging, *parts[:depth]), os.path.join(output, *parts[:depth])
+    return os.path.join(staging, relative), os.path.join(output, relative)
 
 
 def _move_aside(path: str, backup: str) -> bool:

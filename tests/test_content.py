@@ -162,6 +162,18 @@ def test_unknown_country_has_closest_matches():
     assert index.suggestions("Germny")[0] == "Germany"
 
 
+def test_the_iso_table_read_from_pycountrys_file_is_what_pycountry_gives(monkeypatch):
+    import pycountry
+
+    import builder.countries
+    fields = ("alpha_2", "alpha_3", "name", "common_name", "official_name")
+    given = [{key: getattr(record, key) for key in fields if hasattr(record, key)} for record in pycountry.countries]
+    read = [{key: entry[key] for key in fields if key in entry} for entry in builder.countries.iso_3166_records()]
+    assert len(read) > 240 and read == given
+    monkeypatch.setattr(builder.countries.importlib.util, "find_spec", lambda name: None)  # another layout
+    assert builder.countries.iso_3166_records() == given
+
+
 def test_site_aliases_add_spellings():
     index = country_index((("Nippon", "JP"), ("Republic of Korea", "South Korea")))
     assert index.resolve("Nippon").code == "JP"

@@ -88,7 +88,7 @@ class Killed(BaseException):
     """The process is gone: nothing after this happens (an OSError handler does not see it)."""
 
 
-FILE_SYSTEM_CALLS = ("rename", "replace", "unlink", "remove", "rmdir", "mkdir", "fsync")
+FILE_SYSTEM_CALLS = ("rename", "replace", "unlink", "remove", "rmdir", "mkdir", "fsync", "link")
 
 
 @contextlib.contextmanager
@@ -181,6 +181,56 @@ def test_a_kill_while_the_journal_is_written_leaves_the_old_site(tmp_path):
     recover(output)
     assert tree(output) == expected(OLD)
     assert leftovers(output) == []
+
+
+ONE_EDITED = {**OLD, "a/index.html": b"new a"}  # the usual body edit: one page changes
+ONE_ADDED = {**OLD, "c/d/index.html": b"new c"}
+
+
+@pytest.mark.parametrize("new", [ONE_EDITED, ONE_ADDED], ids=["edited", "added"])
+def test_a_one_file_change_is_atomic_without_a_journal(tmp_path, monkeypatch, new):
+    total = calls_of(lambda output: change_site(output, new), tmp_path / "count")
+    for count in range(total + 1):
+        output = make_output(tmp_path / str(count))
+        run_killed(lambda: change_site(output, new), count)
+        assert tree(output)[0] in (OLD, new), count  # never a missing or partial file
+        recover(output)
+        assert tree(output) in (expected(OLD), expected(new)), count
+        assert leftovers(output) == [], count
+
+    def no_journal(*args, **kwargs):
+        raise AssertionError("a journal was written for one file")
+
+    monkeypatch.setattr(journal, "write", no_journal)
+    output = make_output(tmp_path / "whole")
+    change_site(output, new)
+    assert tree(output) == expected(new) and leftovers(output) == []
+
+
+@pytest.mark.parametrize("new", [ONE_EDITED, ONE_ADDED], ids=["edited", "added"])
+def test_a_one_file_change_is_rolled_back_exactly_when_the_build_fails_after_it(tmp_path, new):
+    output = make_output(tmp_path)
+    with pytest.raises(RuntimeError):
+        staging = start_staging(output)
+        with transaction(staging) as apply:
+            apply([name for name, data in new.items() if staging.write(name, data)], [])
+            assert tree(output) == expected(new)
+            raise RuntimeError("the cache could not be saved")
+    assert tree(output) == expected(OLD) and leftovers(output) == []
+
+
+def test_a_one_file_change_where_files_cannot_be_linked_goes_through_the_journal(tmp_path, monkeypatch):
+    def cannot(*args, **kwargs):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    journals = []
+    write = journal.write
+    monkeypatch.setattr(os, "link", cannot)
+    monkeypatch.setattr(journal, "write", lambda *args: journals.append(args) or write(*args))
+    output = make_output(tmp_path)
+    change_site(output, ONE_EDITED)
+    assert len(journals) == 1
+    assert tree(output) == expected(ONE_EDITED) and leftovers(output) == []
 
 
 def test_a_first_build_is_one_rename_and_a_failure_after_it_leaves_no_output(tmp_path):

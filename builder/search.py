@@ -2,9 +2,10 @@
 
 The article pages are split into **shards by date** (docs/search.md): one per year, and a
 year with more than MAX_SHARD_PAGES articles split by calendar units (halves, quarters,
-months, thirds of a month, days) until each part holds at most that many. The boundaries are calendar dates, so an article added or edited moves no other
-article to another shard: a build re-indexes only the shards whose pages changed, and
-the newest article usually touches only the newest shard. Each shard is its own
+months, thirds of a month, days) until each part holds at most that many; the newest
+article's month is a shard of its own. The boundaries are calendar dates, so an article
+added or edited moves no other article to another shard: a build re-indexes only the
+shards whose pages changed, and the newest article usually touches only the newest month. Each shard is its own
 Pagefind bundle under ``pagefind/shards/<name>/``; Pagefind's peak memory follows the
 shard's size (about 0.23 MiB a page), not the archive's, and up to ``jobs`` shards are
 indexed at once (one Pagefind process each, about one core).
@@ -114,6 +115,7 @@ class Shard:
 
 
 LEVELS = 6  # year, half, quarter, month, third of a month, day
+MONTH = 3
 
 
 def unit_name(level: int, key: str) -> str:
@@ -133,8 +135,9 @@ def unit_name(level: int, key: str) -> str:
 
 
 def shard_of(key: str, names) -> str:
-    """The shard among ``names`` whose date range holds the sort key ('' when none)."""
-    for level in range(LEVELS):
+    """The shard among ``names`` whose date range holds the sort key ('' when none): the
+    smallest unit first (the newest month is a shard of its own beside its year's)."""
+    for level in reversed(range(LEVELS)):
         name = unit_name(level, key)
         if name in names:
             return name
@@ -156,9 +159,19 @@ def page_sort_key(page: Page) -> str:
 
 
 def plan_shards(pages, limit: int | None = None) -> list[Shard]:
-    """The indexed pages in shards of at most ``limit`` (MAX_SHARD_PAGES) pages, newest shard first."""
+    """The indexed pages in shards of at most ``limit`` (MAX_SHARD_PAGES) pages, newest shard first.
+
+    The newest article's month is a shard of its own, apart from the rest of its year: new
+    articles land there, so adding one re-indexes a month's pages, not a year's (or half a
+    year's). When a later month begins, that month goes back into its year's shard.
+    """
     limit = limit or MAX_SHARD_PAGES
     items = sorted((page_sort_key(page), page.output, index) for index, page in enumerate(pages) if page.indexed)
+    newest_month = unit_name(MONTH, items[-1][0]) if items else ""
+    start = len(items)
+    while start and unit_name(MONTH, items[start - 1][0]) == newest_month:
+        start -= 1
+    items, newest = items[:start], items[start:]
     shards: list[Shard] = []
 
     def split(level: int, group: list) -> None:
@@ -171,6 +184,8 @@ def plan_shards(pages, limit: int | None = None) -> list[Shard]:
 
     for _, year in itertools.groupby(items, key=lambda item: unit_name(0, item[0])):
         split(0, list(year))
+    if newest:
+        split(MONTH, newest)
     return shards[::-1]
 
 
@@ -429,9 +444,13 @@ def _stage(config: SiteConfig, plan: IndexPlan, stale: list[Shard], work: Path, 
         kept.update(f for f in existing if f.startswith(BUNDLE_FOLDER + "/") and _is_runtime(f.split("/", 1)[1]))
         script = (staging.output / RUNTIME_SCRIPT).read_bytes()
     stale_names = {shard.name for shard in stale}
+    by_shard: dict[str, list[str]] = {}  # the output's index files by shard (one pass, not one a shard)
+    for name in existing:
+        if name.startswith(SHARDS_FOLDER + "/"):
+            by_shard.setdefault(name[len(SHARDS_FOLDER) + 1:].split("/", 1)[0], []).append(name)
     for shard in plan.shards:
         if shard.name not in stale_names:  # carried over as the output has it
-            kept.update(f for f in existing if f.startswith(shard.folder + "/"))
+            kept.update(by_shard.get(shard.name, ()))
             tags[shard.name], language_wasm = _entry_tag(staging.output / shard.folder)
             wasm.add(language_wasm)
     if len(wasm) != 1:

@@ -179,7 +179,7 @@ def test_exclude_selectors_and_language_reach_the_index(make_site, browser):
         "content/a.md": article("Quoted piece", "2025-02-01", "Plain words here.\n\n> zebrafish quoted\n"),
     })
     run_cli("build", "--site", str(site), check=True)
-    entry = json.loads((site / "output/pagefind/shards/2025/pagefind-entry.json").read_text())
+    entry = json.loads((site / "output/pagefind/shards/2025-02/pagefind-entry.json").read_text())  # its one month
     assert list(entry["languages"]) == ["en"]
     context = browser.new_context()
     try:
@@ -202,9 +202,9 @@ def test_build_indexes_articles_and_reports_the_search_time(make_site):
     assert re.search(r"search \d+\.\d\ds", result.stdout), result.stdout
     out = site / "output"
     manifest = json.loads((out / "pagefind/shards.json").read_text())
-    assert manifest["pages"] == 5 and [s["name"] for s in manifest["shards"]] == ["2025", "2024", "2023"]
+    assert manifest["pages"] == 5 and [s["name"] for s in manifest["shards"]] == ["2025-09", "2025", "2024", "2023"]
     entry = json.loads((out / "pagefind/shards/2025/pagefind-entry.json").read_text())
-    assert entry["languages"]["en"]["page_count"] == 3
+    assert entry["languages"]["en"]["page_count"] == 2
     assert (out / "search/index.html").is_file()
     assert 'action="/search/"' in (out / "index.html").read_text()
 
@@ -222,18 +222,18 @@ def test_a_rebuild_carries_unchanged_index_files_over(make_site):
         return {name: inode for name, inode in found.items() if name.endswith(".pf_fragment")}
 
     before = files()
-    write_files(site, {"content/f.md": article("Foxtrot tariff note", "2025-10-01")})
+    write_files(site, {"content/f.md": article("Foxtrot tariff note", "2025-09-20")})  # the newest month
     result = run_cli("build", "--site", str(site), check=True)
     after = files()
     assert len(fragments(before)) == 5 and len(fragments(after)) == 6
     assert {name: after.get(name) for name in fragments(before)} == fragments(before)  # the same files, untouched
-    assert {n: i for n, i in after.items() if not n.startswith("shards/2025/")} == \
-        {n: i for n, i in before.items() if not n.startswith("shards/2025/") and n != "shards.json"} | \
-        {"shards.json": after["shards.json"]}  # 2023 and 2024 untouched, the runtime too
-    entry = json.loads((site / "output/pagefind/shards/2025/pagefind-entry.json").read_text())
-    assert entry["languages"]["en"]["page_count"] == 4
+    assert {n: i for n, i in after.items() if not n.startswith("shards/2025-09/")} == \
+        {n: i for n, i in before.items() if not n.startswith("shards/2025-09/") and n != "shards.json"} | \
+        {"shards.json": after["shards.json"]}  # the older shards untouched, the runtime too
+    entry = json.loads((site / "output/pagefind/shards/2025-09/pagefind-entry.json").read_text())
+    assert entry["languages"]["en"]["page_count"] == 2
     metas = [name for name in after if name.endswith(".pf_meta")]
-    assert len(metas) == 3, metas  # the 2025 shard's previous metadata file is gone
+    assert len(metas) == 4, metas  # the newest month's previous metadata file is gone
     assert "search" in result.stdout
 
 

@@ -36,11 +36,12 @@ def names(shards) -> list[str]:
 
 # -- how pages are split ------------------------------------------------------------------
 
-def test_one_shard_per_year_newest_first_with_disjoint_date_ranges():
-    pages = [fake_page(d, i) for i, d in enumerate(days(dt.datetime(2023, 12, 25, tzinfo=UTC), 400))]
-    shards = plan_shards(pages)
-    assert names(shards) == ["2025", "2024", "2023"]
-    assert sum(len(s.pages) for s in shards) == 400
+def test_one_shard_per_year_and_the_newest_month_apart_newest_first_with_disjoint_date_ranges():
+    pages = [fake_page(d, i) for i, d in enumerate(days(dt.datetime(2023, 12, 25, tzinfo=UTC), 500))]
+    shards = plan_shards(pages)  # the last day is 2025-05-07
+    assert names(shards) == ["2025-05", "2025", "2024", "2023"]
+    assert [len(s.pages) for s in shards] == [7, 120, 366, 7]
+    assert sum(len(s.pages) for s in shards) == 500
     for newer, older in zip(shards, shards[1:]):
         assert older.last < newer.first  # "newest first" over the archive is the shards in this order
     for shard in shards:
@@ -58,7 +59,8 @@ def test_a_large_year_is_split_by_calendar_units_down_to_days():
     assert all(len(s.pages) <= 100 for s in shards)
     # January is split into days (a third of it is 200 > 100); February–March stay a quarter's
     # months (29 and 31), each later quarter is whole (a half of 184 days is not).
-    assert names(shards)[:4] == ["2024-q4", "2024-q3", "2024-q2", "2024-03"]
+    # November (the newest month, 26 days) stands apart; October is left of the fourth quarter.
+    assert names(shards)[:5] == ["2024-11", "2024-q4", "2024-q3", "2024-q2", "2024-03"]
     assert "2024-02" in names(shards) and "2024-01-31" in names(shards) and "2024-01-01" in names(shards)
     assert len(names(shards)) == len(set(names(shards)))
 
@@ -70,6 +72,20 @@ def test_shard_boundaries_do_not_move_when_an_article_is_added():
     after = {s.name: [p.output for p in s.pages] for s in plan_shards(added, limit=100)}
     changed = [name for name in after if after[name] != before.get(name)]
     assert changed == ["2024-q2"]  # only the quarter that got the article
+
+
+def test_a_new_article_changes_only_the_newest_month_until_a_later_month_begins():
+    base = [fake_page(d, i) for i, d in enumerate(days(dt.datetime(2024, 1, 1, tzinfo=UTC), 330))]  # to 25 Nov
+    before = {s.name: [p.output for p in s.pages] for s in plan_shards(base)}
+    assert list(before) == ["2024-11", "2024"]
+    added = base + [fake_page(dt.datetime(2024, 11, 30, 12, tzinfo=UTC), 999)]
+    after = {s.name: [p.output for p in s.pages] for s in plan_shards(added)}
+    assert [name for name in after if after[name] != before.get(name)] == ["2024-11"]
+    # The first article of December: November goes back into the year, December stands apart.
+    later = added + [fake_page(dt.datetime(2024, 12, 1, 8, tzinfo=UTC), 1000)]
+    shards = plan_shards(later)
+    assert names(shards) == ["2024-12", "2024"] and [len(s.pages) for s in shards] == [1, 331]
+    assert shards[1].last < shards[0].first
 
 
 def test_a_single_day_over_the_limit_stays_one_shard():
@@ -84,6 +100,9 @@ def test_shard_of_finds_the_unit_that_exists():
     assert shard_of("2025-07-14T09:00:00Z", {"2025-q3", "2024"}) == "2025-q3"
     assert shard_of("2025-07-31T23:00:00Z", {"2025-07-c"}) == "2025-07-c"
     assert shard_of("2026-01-01T00:00:00Z", {"2025"}) == ""
+    # the newest month beside the rest of its year
+    assert shard_of("2025-11-03T10:00:00Z", {"2025", "2025-11"}) == "2025-11"
+    assert shard_of("2025-03-01T10:00:00Z", {"2025", "2025-11"}) == "2025"
 
 
 def test_shards_are_bounded_so_a_pagefind_run_stays_well_under_a_gibibyte():
@@ -120,7 +139,7 @@ def index_files(out: Path) -> dict[str, tuple[bytes, int]]:
 def test_builds_index_only_the_shards_whose_pages_changed(make_site, logged_pagefind):
     site = make_site(SITE)
     run_cli("build", "--site", str(site), check=True)
-    assert logged_pagefind() == ["2023", "2024", "2025"]
+    assert logged_pagefind() == ["2023", "2024", "2025", "2025-06"]  # the newest month apart
     before = index_files(site / "output")
 
     run_cli("build", "--site", str(site), check=True)  # nothing changed
@@ -133,20 +152,31 @@ def test_builds_index_only_the_shards_whose_pages_changed(make_site, logged_page
     run_cli("build", "--site", str(site), check=True)
     assert logged_pagefind() == ["2023"]
     after = index_files(site / "output")
-    untouched = {n: v for n, v in before.items() if n.startswith(("pagefind/shards/2024/", "pagefind/shards/2025/"))}
+    untouched = {n: v for n, v in before.items() if n.startswith(("pagefind/shards/2024/", "pagefind/shards/2025"))}
     assert {n: after[n] for n in untouched} == untouched
 
-    # a new article in the newest year: older pages list it ("More on this story", "Newer"),
-    # outside what Pagefind reads of them, so only its own shard is indexed again
+    # a new article in the newest month: older pages list it ("More on this story", "Newer"),
+    # outside what Pagefind reads of them, so only the newest month's shard is indexed again
     b_page = site / "output/2024/03/b/index.html"
     assert "Echo" not in b_page.read_text()
-    write_files(site, {"content/e.md": article("Echo tariff deadline", "2025-09-01", "The deadline moved.",
+    write_files(site, {"content/e.md": article("Echo tariff deadline", "2025-06-20", "The deadline moved.",
                                                countries="[Japan]", topics="[Tariffs]")})
     run_cli("build", "--site", str(site), check=True)
     assert "Echo tariff deadline" in b_page.read_text()  # the 2024 page changed…
-    assert logged_pagefind() == ["2025"]  # …but not its indexed part
+    assert logged_pagefind() == ["2025-06"]  # …but not its indexed part
     manifest = json.loads((site / "output/pagefind/shards.json").read_text())
-    assert [(s["name"], s["pages"]) for s in manifest["shards"]] == [("2025", 3), ("2024", 1), ("2023", 1)]
+    assert [(s["name"], s["pages"]) for s in manifest["shards"]] == [
+        ("2025-06", 2), ("2025", 1), ("2024", 1), ("2023", 1)]
+
+    # a later month begins: June goes back into its year, September stands apart
+    write_files(site, {"content/f.md": article("Foxtrot tariff review", "2025-09-01", "A review began.",
+                                               countries="[Japan]", topics="[Tariffs]")})
+    run_cli("build", "--site", str(site), check=True)
+    assert logged_pagefind() == ["2025", "2025-09"]
+    assert not (site / "output/pagefind/shards/2025-06").exists()
+    (site / "content/f.md").unlink()
+    run_cli("build", "--site", str(site), check=True)
+    assert logged_pagefind() == ["2025", "2025-06"]
 
     # a year's only article goes: its shard goes too, without indexing anything
     (site / "content/b.md").unlink()
@@ -155,7 +185,7 @@ def test_builds_index_only_the_shards_whose_pages_changed(make_site, logged_page
     assert "2024" not in runs
     assert not (site / "output/pagefind/shards/2024").exists()
     manifest = json.loads((site / "output/pagefind/shards.json").read_text())
-    assert [s["name"] for s in manifest["shards"]] == ["2025", "2023"]
+    assert [s["name"] for s in manifest["shards"]] == ["2025-06", "2025", "2023"]
 
 
 def test_an_index_redone_shard_by_shard_equals_a_cold_one(make_site, tmp_path, logged_pagefind):
@@ -191,7 +221,8 @@ def test_the_manifest_lists_shards_filters_and_the_runtime(make_site):
     manifest = json.loads((out / "shards.json").read_text())
     assert manifest["pages"] == 4 and manifest["language"] == "en" and manifest["wasm"] == "en"
     assert [(s["name"], s["first"], s["last"]) for s in manifest["shards"]] == [
-        ("2025", "2025-01-10T00:00:00Z", "2025-06-13T00:00:00Z"),
+        ("2025-06", "2025-06-13T00:00:00Z", "2025-06-13T00:00:00Z"),
+        ("2025", "2025-01-10T00:00:00Z", "2025-01-10T00:00:00Z"),
         ("2024", "2024-03-02T00:00:00Z", "2024-03-02T00:00:00Z"),
         ("2023", "2023-11-20T00:00:00Z", "2023-11-20T00:00:00Z")]
     assert manifest["filters"]["country"] == {"Brazil": 1, "Germany": 1, "Japan": 2, "United States": 1}

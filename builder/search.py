@@ -5,10 +5,10 @@ year with more than MAX_SHARD_PAGES articles split by calendar units (halves, qu
 months, thirds of a month, days) until each part holds at most that many; the newest
 article's month is a shard of its own. The boundaries are calendar dates, so an article
 added or edited moves no other article to another shard: a build re-indexes only the
-shards whose pages changed, and the newest article usually touches only the newest month. Each shard is its own
-Pagefind bundle under ``pagefind/shards/<name>/``; Pagefind's peak memory follows the
-shard's size (about 0.23 MiB a page), not the archive's, and up to ``jobs`` shards are
-indexed at once (one Pagefind process each, about one core).
+shards whose pages changed, and a new article usually touches only the newest month.
+Each shard is its own Pagefind bundle under ``pagefind/shards/<name>/``; Pagefind's peak
+memory follows the shard's size (about 0.23 MiB a page), not the archive's, and up to
+``jobs`` shards are indexed at once (one Pagefind process each, about one core).
 
 A shard is indexed again when what Pagefind reads of one of its pages changed in this
 build, when its **key** changed — which pages it holds, the search settings, Pagefind's

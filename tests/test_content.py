@@ -321,6 +321,81 @@ def test_more_on_this_story_is_deterministic_whatever_the_input_order():
         expected = result
 
 
+def test_more_on_this_story_remembered_equals_worked_out_afresh_after_every_kind_of_change():
+    """The archive memo keeps the last choices; a build that reuses them must end where a
+    cold build does."""
+    sources = story_sources()
+    for n in range(28):  # a timeline longer than the windows on both sides of an article
+        sources[f"trade-{n}"] = article(f"Trade {n}", f"2025-05-{n + 1:02d}", countries="[Japan]", topics="[Trade]")
+
+    def more_of(texts: dict, memo=None) -> dict:
+        articles = tuple(parse(text, f"content/{slug}.md") for slug, text in texts.items())
+        built, _ = build_archive(articles, memo)
+        return {slug: slugs(links.more) for slug, links in built.links.items()}
+
+    changes = {
+        "an article added": {**sources, "added": article("Added", "2025-05-14T12:00:00", countries="[Japan]",
+                                                          topics="[Trade]")},
+        "an article added last": {**sources, "added": article("Added", "2025-07-01", countries="[Japan]",
+                                                               topics="[Trade]")},
+        "an article removed": {k: v for k, v in sources.items() if k != "trade-3"},
+        # (its other terms' timelines stay as they were)
+        "a term dropped": {**sources, "story": article("Story", "2025-06-10", countries="[US, Japan]",
+                                                       topics="[Trade]", related="[explicit]")},
+        "a date moved": {**sources, "trade-5": article("Trade 5", "2023-02-02", countries="[Japan]",
+                                                       topics="[Trade]")},
+        "a related link added": {**sources, "trade-1": article("Trade 1", "2025-05-02", countries="[Japan]",
+                                                               topics="[Trade]", related="[trade-2]")},
+    }
+    for what, changed in changes.items():
+        memo: dict = {}
+        more_of(sources, memo)
+        assert memo, what
+        assert more_of(changed, memo) == more_of(changed), what
+
+
+def test_more_on_this_story_remembered_equals_afresh_over_random_edits():
+    """Random archives on few terms (long timelines, many ties) and random edits: what the
+    memo lets a build keep must never differ from a cold build's choice."""
+    chance = random.Random(20261202)
+    parsed: dict[str, object] = {}
+
+    def one(slug: str, day: int, countries: list[str], topics: list[str]):
+        text = article(slug.title(), (dt.date(2025, 1, 1) + dt.timedelta(days=day)).isoformat(),
+                       countries=f"[{', '.join(countries)}]", topics=f"[{', '.join(topics)}]")
+        key = slug + text
+        if key not in parsed:
+            parsed[key] = parse(text, f"content/{slug}.md")
+        return parsed[key]
+
+    def random_article(slug: str):
+        return one(slug, chance.randrange(60), chance.sample(["Japan", "US", "Peru"], chance.randint(1, 2)),
+                   chance.sample(["Trade", "Fishing", "Energy"], chance.randint(1, 2)))
+
+    def more_of(articles: dict, memo=None) -> dict:
+        built, _ = build_archive(tuple(articles.values()), memo)
+        return {slug: slugs(links.more) for slug, links in built.links.items()}
+
+    for trial in range(25):
+        articles = {f"a{n}": random_article(f"a{n}") for n in range(chance.randint(20, 60))}
+        memo: dict = {}
+        more_of(articles, memo)
+        for _ in range(3):  # a few edits in a row, each remembered from the one before
+            edited = dict(articles)
+            for _ in range(chance.randint(1, 3)):
+                kind = chance.choice(["add", "remove", "change"])
+                if kind == "add":
+                    slug = f"n{chance.randrange(10**6)}"
+                    edited[slug] = random_article(slug)
+                elif kind == "remove" and len(edited) > 2:
+                    edited.pop(chance.choice(sorted(edited)))
+                else:
+                    slug = chance.choice(sorted(edited))
+                    edited[slug] = random_article(slug)
+            assert more_of(edited, memo) == more_of(edited), trial
+            articles = edited
+
+
 def test_drafts_are_left_out_unless_asked_for():
     results = [(parsed.article, parsed.problems) for parsed in (
         parse_article("content/a.md", article("A").encode(), settings()),

@@ -11,6 +11,7 @@ this build learned. ``check`` produces into a scratch folder and applies nothing
 from __future__ import annotations
 
 import contextlib
+import threading
 import hashlib
 import shutil
 import tempfile
@@ -234,11 +235,26 @@ def render_pages(pages, renderer: Renderer, staging: Staging, jobs: int, fingerp
     Without a fingerprinter (``check``, ``--no-cache``), every page is rendered and nothing is
     kept for the cache.
     """
+    # With nothing known (a first build) every page is rendered whatever its fingerprint, so the
+    # fingerprints need not come first: this process works them out while the workers render.
+    alongside = fingerprinter is not None and not known and jobs > 1
+    background, fingerprints, failed = None, {}, []
+    if alongside:
+
+        def fingerprint_all() -> None:
+            try:
+                for index, page in enumerate(pages):
+                    fingerprints[index] = fingerprinter.page(page)
+            except BaseException as error:  # noqa: BLE001 - raised again in this thread below
+                failed.append(error)
+
+        background = threading.Thread(target=fingerprint_all, name="fingerprints")
+
     def render_chunk(chunk: list[int]):
         results = []
         for index in chunk:
             page = pages[index]
-            record = fingerprinter.page(page) if fingerprinter else None
+            record = fingerprinter.page(page) if fingerprinter and not alongside else None
             if record is not None and known.get(page.output) == record.fingerprint and page.output in existing:
                 results.append((index, record.fingerprint, False))
                 continue
@@ -247,7 +263,17 @@ def render_pages(pages, renderer: Renderer, staging: Staging, jobs: int, fingerp
             results.append((index, record, written))
         return results + list(renderer.problems.values())
 
-    outcome = workers.run(render_chunk, list(range(len(pages))), jobs, advance)
+    try:
+        outcome = workers.run(render_chunk, list(range(len(pages))), jobs, advance,
+                              started=background.start if background else None)
+    finally:
+        if background is not None and background.is_alive():
+            background.join()
+    if failed:
+        raise failed[0]
+    if alongside:
+        outcome = [item if isinstance(item, Problem) else (item[0], fingerprints[item[0]], item[2])
+                   for item in outcome]
     # One broken template line is one problem, however many pages (and workers) hit it.
     problems = {(p.path, p.line, p.message.split(":", 1)[-1]): p for p in outcome if isinstance(p, Problem)}
     raise_if_any(list(problems.values()))

@@ -51,14 +51,19 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def run(function, items: list, jobs: int, advance=None, per_worker: int = MIN_JOBS_PER_WORKER) -> list:
+def run(function, items: list, jobs: int, advance=None, per_worker: int = MIN_JOBS_PER_WORKER,
+        started=None) -> list:
     """``function(chunk) -> list`` over ``items`` split in contiguous chunks; results concatenated.
 
     ``advance(count)``: told how many items are done each time a chunk comes back (progress).
     ``per_worker``: how many items make a worker worth forking (pictures: one is enough).
+    ``started()``: called once the workers exist (or before the work, with none), for work this
+    process does meanwhile: a thread started before the fork could hold a lock the children copy.
     """
     jobs = max(1, min(jobs, len(items) // per_worker))
     if jobs == 1:
+        if started:
+            started()
         results = function(items)
         if advance:
             advance(len(items))
@@ -72,6 +77,8 @@ def run(function, items: list, jobs: int, advance=None, per_worker: int = MIN_JO
     try:
         import multiprocessing  # here: most builds that have little to do never start a worker
         with multiprocessing.get_context("fork").Pool(jobs, initializer=_ignore_interrupts) as pool:
+            if started:
+                started()
             for chunk, result in zip(chunks, pool.imap(_call, chunks, chunksize=1)):
                 results.append(result)
                 if advance:

@@ -11,10 +11,10 @@ this build learned. ``check`` produces into a scratch folder and applies nothing
 from __future__ import annotations
 
 import contextlib
-import threading
 import hashlib
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -238,12 +238,14 @@ def render_pages(pages, renderer: Renderer, staging: Staging, jobs: int, fingerp
     # With nothing known (a first build) every page is rendered whatever its fingerprint, so the
     # fingerprints need not come first: this process works them out while the workers render.
     alongside = fingerprinter is not None and not known and jobs > 1
-    background, fingerprints, failed = None, {}, []
+    background, fingerprints, failed, stop = None, {}, [], threading.Event()
     if alongside:
 
         def fingerprint_all() -> None:
             try:
                 for index, page in enumerate(pages):
+                    if stop.is_set():  # the render failed or was interrupted: nothing to keep
+                        return
                     fingerprints[index] = fingerprinter.page(page)
             except BaseException as error:  # noqa: BLE001 - raised again in this thread below
                 failed.append(error)
@@ -266,6 +268,9 @@ def render_pages(pages, renderer: Renderer, staging: Staging, jobs: int, fingerp
     try:
         outcome = workers.run(render_chunk, list(range(len(pages))), jobs, advance,
                               started=background.start if background else None)
+    except BaseException:
+        stop.set()
+        raise
     finally:
         if background is not None and background.is_alive():
             background.join()

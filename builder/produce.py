@@ -227,6 +227,35 @@ class Rendered:
     rendered: list[int]  # numbers of the pages rendered
 
 
+class _Fingerprints(threading.Thread):
+    """Every page's record, made in this process while the workers render (a first build: with
+    no fingerprint known every page is rendered anyway, so the fingerprints need not come first).
+    Started once the workers exist (``workers.run``'s ``started``): a thread running at the
+    fork could hold a lock the children copy."""
+
+    def __init__(self, fingerprinter: Fingerprinter, pages):
+        super().__init__(name="fingerprints")
+        self.fingerprinter, self.pages = fingerprinter, pages
+        self.stopping = threading.Event()
+        self._records: list[PageRecord] = []
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            for page in self.pages:
+                if self.stopping.is_set():
+                    return
+                self._records.append(self.fingerprinter.page(page))
+        except BaseException as error:  # noqa: BLE001 - raised again by records(), in the caller's thread
+            self._error = error
+
+    def records(self) -> list[PageRecord]:
+        """The records, by page number (after join); what went wrong in the thread is raised here."""
+        if self._error is not None:
+            raise self._error
+        return self._records
+
+
 def render_pages(pages, renderer: Renderer, staging: Staging, jobs: int, fingerprinter: Fingerprinter | None,
                  known: dict[str, str], existing: set[str], advance=None) -> Rendered:
     """Fingerprint every page and render those whose fingerprint changed or whose file is
@@ -235,28 +264,13 @@ def render_pages(pages, renderer: Renderer, staging: Staging, jobs: int, fingerp
     Without a fingerprinter (``check``, ``--no-cache``), every page is rendered and nothing is
     kept for the cache.
     """
-    # With nothing known (a first build) every page is rendered whatever its fingerprint, so the
-    # fingerprints need not come first: this process works them out while the workers render.
-    alongside = fingerprinter is not None and not known and jobs > 1
-    background, fingerprints, failed, stop = None, {}, [], threading.Event()
-    if alongside:
-
-        def fingerprint_all() -> None:
-            try:
-                for index, page in enumerate(pages):
-                    if stop.is_set():  # the render failed or was interrupted: nothing to keep
-                        return
-                    fingerprints[index] = fingerprinter.page(page)
-            except BaseException as error:  # noqa: BLE001 - raised again in this thread below
-                failed.append(error)
-
-        background = threading.Thread(target=fingerprint_all, name="fingerprints")
+    alongside = _Fingerprints(fingerprinter, pages) if fingerprinter is not None and not known and jobs > 1 else None
 
     def render_chunk(chunk: list[int]):
         results = []
         for index in chunk:
             page = pages[index]
-            record = fingerprinter.page(page) if fingerprinter and not alongside else None
+            record = fingerprinter.page(page) if fingerprinter and alongside is None else None
             if record is not None and known.get(page.output) == record.fingerprint and page.output in existing:
                 results.append((index, record.fingerprint, False))
                 continue
@@ -267,18 +281,17 @@ def render_pages(pages, renderer: Renderer, staging: Staging, jobs: int, fingerp
 
     try:
         outcome = workers.run(render_chunk, list(range(len(pages))), jobs, advance,
-                              started=background.start if background else None)
+                              started=alongside.start if alongside else None)
     except BaseException:
-        stop.set()
+        if alongside:
+            alongside.stopping.set()  # the render failed or was interrupted: nothing to keep
         raise
     finally:
-        if background is not None and background.is_alive():
-            background.join()
-    if failed:
-        raise failed[0]
+        if alongside and alongside.is_alive():
+            alongside.join()
     if alongside:
-        outcome = [item if isinstance(item, Problem) else (item[0], fingerprints[item[0]], item[2])
-                   for item in outcome]
+        made = alongside.records()
+        outcome = [item if isinstance(item, Problem) else (item[0], made[item[0]], item[2]) for item in outcome]
     # One broken template line is one problem, however many pages (and workers) hit it.
     problems = {(p.path, p.line, p.message.split(":", 1)[-1]): p for p in outcome if isinstance(p, Problem)}
     raise_if_any(list(problems.values()))

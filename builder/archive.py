@@ -57,7 +57,7 @@ class TermSummary:
     name: str
     slug: str
     code: str
-    count: int
+    count: int | None  # None on a term page other than the newest (see pages.Pagination)
 
 
 

@@ -154,7 +154,8 @@ class SiteConfig:
     language: str = _doc("BCP 47 language of the pages (the <html lang>).", default="en")
     timezone: str = _doc("IANA time zone for naive dates and for /YYYY/MM/ URLs.", default="UTC")
     publisher: str = _doc("Publisher name for metadata (default: the title).", default="")
-    page_size: int = _doc("Articles per listing page (home, country, topic).", default=20)
+    page_size: int = _doc("Articles per listing page (home, country, topic, author, year); a listing's newest page"
+                          " takes up to twice as many (pages count from the oldest).", default=20)
     allow_html: bool = _doc("Let raw HTML in Markdown through (default: escaped).", default=False)
     output: str = _doc("Output folder, relative to the site folder.", default="output")
     cache: str = _doc("Cache folder, relative to the site folder.", default=".cache")

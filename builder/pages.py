@@ -7,7 +7,7 @@ check and serve.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from builder.archive import Archive, Links, Month, MonthSummary, StoryLine, StorySummary, TermSummary, YearSummary
 from builder.model import Article, Correction
@@ -17,46 +17,72 @@ from builder.text import month_name
 from builder.urls import Urls
 
 
+REACH = 4  # newer pages a Pagination counts: enough for window() to tell a gap from a neighbour
+
+
 @dataclass(frozen=True)
 class Pagination:
-    """One page of a paginated listing."""
+    """One page of a listing whose articles run newest first.
 
-    number: int  # 1-based
-    total: int  # number of pages
-    items: tuple  # the articles on this page
-    first_url: str  # URL of the listing's first page (the others follow from it)
-    item_count: int  # articles in the whole listing
-    offset: int  # index of this page's first item in the whole listing
+    Pages are numbered from the oldest, so that a page keeps its URL and its articles
+    as new articles arrive: page 1 holds the oldest ``size`` articles, page 2 the next
+    ``size``, and the listing's first URL holds the newest page, the newest full page
+    together with the articles that do not fill a page yet (``size`` to 2 × ``size`` − 1
+    of them). An addition then changes the newest page alone, and every ``size``
+    additions adds one page. For the same reason a page stores nothing that every
+    addition moves: how many pages are newer is counted up to REACH only, and the
+    listing's article count is given on its newest page alone.
+    """
+
+    number: int  # 1 = the oldest page; the newest page has the highest number
+    items: tuple  # the articles on this page, newest first
+    first_url: str  # URL of the listing's newest page (the others follow from it)
+    newer: int  # pages newer than this one, counted up to REACH (0: this is the newest page)
+    item_count: int | None = None  # articles in the whole listing; on the newest page only
+
+    @property
+    def latest(self) -> bool:
+        """This is the listing's newest page (at its first URL)."""
+        return self.newer == 0
+
+    @property
+    def paged(self) -> bool:
+        """The listing has more than one page."""
+        return self.number > 1 or self.newer > 0
 
     def url_of(self, number: int) -> str:
-        """URL of page ``number`` of this listing."""
+        """URL of page ``number`` of this listing (the newest page is the listing's own URL)."""
+        if number == self.number + self.newer and self.newer < REACH:
+            return self.first_url
         return Urls.paged(self.first_url, number)
-
-    @property
-    def urls(self) -> tuple[str, ...]:
-        """URL of every page of the listing, first to last."""
-        return tuple(self.url_of(n) for n in range(1, self.total + 1))
-
-    @property
-    def previous(self) -> str:
-        return self.url_of(self.number - 1) if self.number > 1 else ""
-
-    @property
-    def next(self) -> str:
-        return self.url_of(self.number + 1) if self.number < self.total else ""
 
     @property
     def url(self) -> str:
         return self.url_of(self.number)
 
-    def window(self, size: int = 2) -> list[tuple[int, str]]:
-        """Page numbers to link around this one (first and last always; 0 for a gap)."""
-        wanted = {1, self.total, *range(self.number - size, self.number + size + 1)}
-        shown: list[tuple[int, str]] = []
-        for number in sorted(n for n in wanted if 1 <= n <= self.total):
-            if shown and number - shown[-1][0] > 1:
-                shown.append((0, ""))
-            shown.append((number, self.url_of(number)))
+    @property
+    def previous(self) -> str:
+        """The next newer page ('' on the newest)."""
+        return self.url_of(self.number + 1) if self.newer else ""
+
+    @property
+    def next(self) -> str:
+        """The next older page ('' on the oldest)."""
+        return self.url_of(self.number - 1) if self.number > 1 else ""
+
+    def window(self) -> list[tuple[str, str]]:
+        """Pages to link, newest first, as (label, URL): the newest page ("Latest"), two
+        either side of this one, and the oldest (page 1); ('', '') marks a gap."""
+        newest = self.number + self.newer if self.newer < REACH else None
+        top = self.number + min(self.newer, 2)
+        numbers = sorted({1, *range(max(1, self.number - 2), top + 1)} - {newest}, reverse=True)
+        shown = [("Latest", self.first_url)]
+        above = newest if newest is not None else top + 2  # anything above top + 1 leaves a gap
+        for number in numbers:
+            if above - number > 1:
+                shown.append(("", ""))
+            shown.append((str(number), self.url_of(number)))
+            above = number
         return shown
 
 
@@ -230,14 +256,24 @@ def sections_of(archive: Archive) -> Sections:
 
 
 def paginate(items: tuple, size: int, first_url: str) -> list[Pagination]:
-    """Split ``items`` into pages of a listing whose first page is at ``first_url``.
-    Always one page at least."""
-    total = max(1, -(-len(items) // size))
-    # Each page keeps only the first URL: with every URL, a 500-page listing stored
-    # 250,000 of them in the cache (each page's plan) and hashed them all.
-    return [Pagination(number=n, total=total, items=items[(n - 1) * size: n * size], first_url=first_url,
-                       item_count=len(items), offset=(n - 1) * size)
-            for n in range(1, total + 1)]
+    """Split ``items`` (newest first) into the pages of a listing whose newest page is at
+    ``first_url``, newest page first; numbered from the oldest (see Pagination). Always one
+    page at least."""
+    total = max(1, len(items) // size)
+    newest_end = len(items) - (total - 1) * size
+    pages = [Pagination(number=total, items=items[:newest_end], first_url=first_url, newer=0,
+                        item_count=len(items))]
+    for number in range(total - 1, 0, -1):
+        end = len(items) - (number - 1) * size
+        pages.append(Pagination(number=number, items=items[end - size:end], first_url=first_url,
+                                newer=min(total - number, REACH)))
+    return pages
+
+
+def _counted(summary: TermSummary, pagination: Pagination) -> TermSummary:
+    """The term as one page of its listing shows it: the count on the newest page only, so
+    that the older pages stay unchanged as articles arrive (see Pagination)."""
+    return summary if pagination.latest else replace(summary, count=None)
 
 
 def plan_pages(archive: Archive, urls: Urls, page_size: int, search: bool, profiles: dict | None = None) -> list[Page]:
@@ -260,14 +296,15 @@ def plan_pages(archive: Archive, urls: Urls, page_size: int, search: bool, profi
         for term in terms:
             summary = term.summary
             for pagination in paginate(term.articles, page_size, urls.term(term)):
-                add("term", pagination.url, "term.html", TermListing(summary, pagination))
+                add("term", pagination.url, "term.html", TermListing(_counted(summary, pagination), pagination))
     if archive.authors:
         add("terms", urls.authors(), "terms.html", TermIndex("Authors", tuple(t.summary for t in archive.authors),
                                                              "author"))
         for term in archive.authors:
             summary, profile = term.summary, (profiles or {}).get(term.slug)
             for pagination in paginate(term.articles, page_size, urls.term(term)):
-                add("author", pagination.url, "author.html", AuthorListing(summary, profile, pagination))
+                add("author", pagination.url, "author.html",
+                    AuthorListing(_counted(summary, pagination), profile, pagination))
     if archive.stories:
         add("stories", urls.stories(), "stories.html", StoryIndex("Stories", tuple(s.summary for s in archive.stories)))
         for story in archive.stories:

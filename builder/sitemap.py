@@ -87,10 +87,8 @@ class _LastModified:
         if isinstance(context, ArticleContext):
             return context.article.last_modified
         if isinstance(context, (Listing, TermListing, AuthorListing)):
-            listing = (self.archive.articles if isinstance(context, Listing)
-                       else self.terms[(context.term.kind, context.term.slug)].articles)
-            end = context.pagination.offset + len(context.pagination.items)
-            return self._running_latest(listing)[end - 1] if end else None
+            # A page of a listing shows its own articles alone (see pages.Pagination).
+            return _latest(a.last_modified for a in context.pagination.items)
         if isinstance(context, TermIndex):
             terms = [self.terms[(t.kind, t.slug)] for t in context.terms]
             return _latest(term.articles and self._running_latest(term.articles)[-1] for term in terms)

@@ -5,7 +5,7 @@ path string, so a base path such as '/archive/' is right everywhere.
 
 URL scheme (pretty URLs: each page is a folder holding index.html):
 
-    /                       home, newest first; /page/2/ … for older pages
+    /                       home, newest first; /page/N/ for older pages, 1 = the oldest
     /YYYY/MM/slug/          an article (year and month of its date, site time zone)
     /YYYY/  /YYYY/MM/       date archives;  /archive/  index of all years
     /countries/  /countries/<slug>/  (/page/N/)   countries and their articles
@@ -65,14 +65,16 @@ class Urls:
     def _path(self, relative: str) -> str:
         return self.base_path + relative
 
-    def home(self, page: int = 1) -> str:
+    def home(self, page: int | None = None) -> str:
+        """The home page, or page ``page`` (1 = the oldest) of its listing."""
         return self._path(self._page_suffix("", page))
 
     def article(self, article) -> str:
         return self._path(f"{article.year:04d}/{article.month:02d}/{article.slug}/")
 
-    def term(self, term, page: int = 1) -> str:
-        """A country's, topic's or author's page (``term.kind`` and ``term.slug``)."""
+    def term(self, term, page: int | None = None) -> str:
+        """A country's, topic's or author's page (``term.kind`` and ``term.slug``), or page
+        ``page`` (1 = the oldest) of its listing."""
         return self._path(self._page_suffix(f"{TERM_FOLDERS[term.kind]}/{term.slug}/", page))
 
     def term_feed(self, term) -> str:
@@ -162,12 +164,12 @@ class Urls:
         return self.origin + url if url.startswith("/") else url
 
     @staticmethod
-    def _page_suffix(folder: str, page: int) -> str:
-        return folder if page <= 1 else f"{folder}page/{page}/"
+    def _page_suffix(folder: str, page: int | None) -> str:
+        return folder if page is None else f"{folder}page/{page}/"
 
     @staticmethod
     def paged(first: str, page: int) -> str:
-        """Page ``page`` of a listing whose first page is ``first``."""
+        """Page ``page`` (1 = the oldest) of a listing whose newest page is ``first``."""
         return Urls._page_suffix(first, page)
 
     def output_path(self, url: str) -> str:

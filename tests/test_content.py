@@ -415,12 +415,38 @@ def test_date_archives_count_per_year_and_month():
         (2025, 3, [(3, 1), (1, 2)]), (2024, 1, [(12, 1)])]
 
 
-def test_pagination_splits_newest_first_into_pages():
-    pages = paginate(tuple("abcde"), 2, Urls("/").home())
-    assert [(p.number, p.items, p.previous, p.next) for p in pages] == [
-        (1, ("a", "b"), "", "/page/2/"), (2, ("c", "d"), "/", "/page/3/"), (3, ("e",), "/page/2/", "")]
-    assert pages[2].urls == tuple(Urls("/").home(n) for n in (1, 2, 3))
-    assert paginate((), 2, "/topics/x/")[0].total == 1  # an empty listing still has its page
+def test_pagination_numbers_pages_from_the_oldest_and_the_newest_page_takes_the_rest():
+    pages = paginate(tuple("abcde"), 2, Urls("/").home())  # newest first
+    assert [(p.number, p.items, p.url, p.previous, p.next) for p in pages] == [
+        (2, ("a", "b", "c"), "/", "", "/page/1/"), (1, ("d", "e"), "/page/1/", "/", "")]
+    assert [p.latest for p in pages] == [True, False] and all(p.paged for p in pages)
+    assert [p.item_count for p in pages] == [5, None]  # the count on the newest page alone
+    only = paginate((), 2, "/topics/x/")
+    assert len(only) == 1 and only[0].items == () and not only[0].paged  # an empty listing still has its page
+    assert paginate(tuple("abc"), 2, "/")[0].items == tuple("abc") and len(paginate(tuple("abc"), 2, "/")) == 1
+
+
+def test_an_added_article_changes_the_newest_page_alone():
+    """What the incremental build relies on: every older page stays equal, field for field."""
+    for count in range(1, 60):
+        before = {p.url: p for p in paginate(tuple(range(count, 0, -1)), 5, "/")}
+        after = {p.url: p for p in paginate(tuple(range(count + 1, 0, -1)), 5, "/")}
+        changed = {url for url, page in after.items() if before.get(url) != page}
+        # The newest page always; when it fills, one new numbered page, and the few whose
+        # "Latest" neighbour moved (window() shows two pages either side).
+        assert "/" in changed and len(changed) <= (1 if (count + 1) % 5 else 5), (count, sorted(changed))
+        assert set(before) <= set(after)  # no page goes away
+
+
+def test_pagination_window_links_the_newest_two_either_side_and_the_oldest():
+    pages = {p.number: p for p in paginate(tuple(range(100)), 10, "/x/")}  # pages 10 (newest) … 1
+    assert pages[10].window() == [("Latest", "/x/"), ("9", "/x/page/9/"), ("8", "/x/page/8/"), ("", ""),
+                                  ("1", "/x/page/1/")]
+    assert pages[5].window() == [("Latest", "/x/"), ("", ""), ("7", "/x/page/7/"), ("6", "/x/page/6/"),
+                                 ("5", "/x/page/5/"), ("4", "/x/page/4/"), ("3", "/x/page/3/"), ("", ""),
+                                 ("1", "/x/page/1/")]
+    assert pages[7].window()[:2] == [("Latest", "/x/"), ("9", "/x/page/9/")]  # no gap before a neighbour
+    assert pages[9].previous == "/x/" and pages[2].window()[-2:] == [("2", "/x/page/2/"), ("1", "/x/page/1/")]
 
 
 # -- Through the CLI: what reaches the pages ---------------------------------------------------
@@ -537,16 +563,24 @@ def test_drafts_are_built_only_with_the_drafts_option(make_site):
     assert "Draft B" in page(site / "output", "2025/06/b")
 
 
-def test_home_pages_with_page_size_two(make_site):
-    site = make_site({"site.toml": "page_size = 2\n",
-                      **{f"content/a{n}.md": article(f"Article {n}", f"2025-06-0{n}") for n in range(1, 6)}})
+def test_home_pages_with_page_size_three(make_site):
+    site = make_site({"site.toml": "page_size = 3\n",
+                      **{f"content/a{n}.md": article(f"Article {n}", f"2025-06-0{n}") for n in range(1, 8)}})
     run_cli("build", "--site", str(site), "--no-search", check=True)
     out = site / "output"
-    assert (out / "page/2/index.html").is_file() and (out / "page/3/index.html").is_file()
-    assert not (out / "page/4").exists() and not (out / "page/1").exists()
-    titles = {n: re.findall(r">(Article \d)</a></h2>", page(out, "" if n == 1 else f"page/{n}"))
-              for n in (1, 2, 3)}
-    assert titles == {1: ["Article 5", "Article 4"], 2: ["Article 3", "Article 2"], 3: ["Article 1"]}
-    assert 'rel="next" href="/page/2/"' in page(out, "")
-    assert 'rel="prev" href="/"' in page(out, "page/2") and 'rel="next" href="/page/3/"' in page(out, "page/2")
-    assert 'rel="next"' not in page(out, "page/3")
+    assert (out / "page/1/index.html").is_file() and not (out / "page/2").exists()
+    titles = {url: re.findall(r">(Article \d)</a></h2>", page(out, url)) for url in ("", "page/1")}
+    assert titles == {"": ["Article 7", "Article 6", "Article 5", "Article 4"],
+                      "page/1": ["Article 3", "Article 2", "Article 1"]}
+    assert 'rel="next" href="/page/1/"' in page(out, "") and 'rel="prev"' not in page(out, "")
+    assert 'rel="prev" href="/"' in page(out, "page/1") and 'rel="next"' not in page(out, "page/1")
+    assert "7 articles in the archive" in page(out, "") and "in the archive" not in page(out, "page/1")
+    older = (out / "page/1/index.html").read_bytes()
+    (site / "content/a8.md").write_text(article("Article 8", "2025-06-08"), encoding="utf-8")
+    run_cli("build", "--site", str(site), "--no-search", check=True)
+    assert (out / "page/1/index.html").read_bytes() == older  # an addition leaves the older page as it was
+    (site / "content/a9.md").write_text(article("Article 9", "2025-06-09"), encoding="utf-8")
+    run_cli("build", "--site", str(site), "--no-search", check=True)
+    assert re.findall(r">(Article \d)</a></h2>", page(out, "page/2")) == ["Article 6", "Article 5", "Article 4"]
+    assert re.findall(r">(Article \d)</a></h2>", page(out, "")) == ["Article 9", "Article 8", "Article 7"]
+    assert 'rel="next" href="/page/2/"' in page(out, "") and 'rel="prev" href="/page/2/"' in page(out, "page/1")

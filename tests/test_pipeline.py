@@ -151,7 +151,7 @@ def test_urls_of_every_page_kind(base, origin):
     assert urls.output_path(urls.term(trade, 3)) == "topics/oil-and-gas/page/3/index.html"
     assert urls.output_path(urls.feed()) == "feed.xml"
     assert urls.output_path(urls.asset("style.css", "ab")) == "static/style.css"
-    assert Urls.paged(urls.home(), 1) == urls.home() and Urls.paged(urls.home(), 4) == base + "page/4/"
+    assert Urls.paged(urls.home(), 1) == base + "page/1/" and Urls.paged(urls.home(), 4) == base + "page/4/"
     assert urls.absolute(urls.year(2025)) == origin + base + "2025/"
     assert urls.absolute("https://example.org/x") == "https://example.org/x"
     assert urls.link("/2025/06/b/") == base.rstrip("/") + "/2025/06/b/"

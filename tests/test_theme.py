@@ -381,12 +381,19 @@ def test_article_links_countries_topics_and_reading_on(paged_out):
 
 
 def test_pagination_links_previous_next_and_current_page(paged_out):
+    # Ten articles, two a page: the newest page at /, then pages 4 to 1 (1 = the oldest).
     html = (paged_out / "page" / "2" / "index.html").read_text()
-    assert '<a rel="prev" href="/">← Newer</a>' in html
-    assert '<a rel="next" href="/page/3/">Older →</a>' in html
+    assert '<a rel="prev" href="/page/3/">← Newer</a>' in html
+    assert '<a rel="next" href="/page/1/">Older →</a>' in html
     assert '<a href="/page/2/" aria-current="page"><span class="visually-hidden">Page </span>2</a>' in html
-    last = (paged_out / "page" / "5" / "index.html").read_text()
-    assert '<span class="pagination-off">Older →</span>' in last
+    nav = html[html.index('<nav class="pagination"'):]
+    assert re.findall(r'<li><a href="([^"]+)"', nav[:nav.index("</nav>")]) == ["/", "/page/4/", "/page/3/", "/page/2/", "/page/1/"]
+    assert "<title>Latest, page 2 · Paged Test Archive</title>" in html
+    oldest = (paged_out / "page" / "1" / "index.html").read_text()
+    assert '<span class="pagination-off">Older →</span>' in oldest
+    newest = (paged_out / "index.html").read_text()
+    assert '<a href="/" aria-current="page">Latest</a>' in newest and '<a rel="next" href="/page/4/">' in newest
+    assert not (paged_out / "page" / "5").exists()
 
 
 def test_a_site_overrides_a_theme_template_and_the_css(make_site):
@@ -469,7 +476,8 @@ def test_year_pages_list_their_articles_by_month_and_link_the_periods_around(mak
     out = site / "output"
     year = (out / "2025/index.html").read_text()
     assert year.index("July 2025</a></h2>") < year.index("Story 2025-7") < year.index("March 2025</a></h2>")
-    assert (out / "2025/page/2/index.html").is_file()
+    # Three articles, two a page: the newest page takes the third rather than leave it alone on a page.
+    assert "Story 2025-1" in year and not (out / "2025/page").exists()
     assert '<a class="period-older" href="/2024/"><span class="article-nav-label">Earlier</span> 2024</a>' in year
     assert "period-newer" not in year
     march = (out / "2025/03/index.html").read_text()

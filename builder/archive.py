@@ -10,21 +10,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import heapq
-import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from builder import workers
 from builder.model import Article
+from builder.more import more_on_this_story
 from builder.problems import Problem
 from builder.topics import Topic
-
-MORE_COUNT = 5  # "More on this story" entries per article
-MORE_WINDOW = 8  # candidates taken on each side of an article in each term's timeline
-MORE_DAYS = 90  # days over which the date preference halves a score
-STORY_WEIGHT = 1_000_000  # more than any sum of shared terms' weights
-
 
 @dataclass(frozen=True)
 class Term:
@@ -199,7 +191,7 @@ def build_archive(articles: tuple[Article, ...], memo: dict | None = None,
     """Make the Archive; problems are cross-article ones (unknown related slugs…).
 
     ``memo`` (kept in the cache between builds) lets "More on this story" be
-    reused when no article's date, countries, topics or related list changed.
+    worked out again only for the articles whose choice can have moved (builder.more).
     ``unlisted_slugs``: articles not in this archive whose related links are left out
     without a problem: files that failed to parse (their own problem is reported) and
     scheduled articles (linked once they are published). ``jobs``: worker processes for
@@ -237,7 +229,7 @@ def build_archive(articles: tuple[Article, ...], memo: dict | None = None,
     for article in ordered:  # newest first, so each backlink list is too
         for target in {link.article.slug for link in related[article.slug] if link.article}:
             referenced_by[target].append(article)
-    more = _remembered_more(ordered, related, referenced_by, by_slug, {} if memo is None else memo, jobs)
+    more = more_on_this_story(ordered, related, referenced_by, {} if memo is None else memo, jobs)
 
     chronological = ordered[::-1]
     links = {}
@@ -361,88 +353,6 @@ def _resolve_related(ordered, by_slug, problems, unlisted_slugs=frozenset()) -> 
                 links.append(RelatedLink(item.title, item.url, None))
         resolved[article.slug] = tuple(links)
     return resolved
-
-
-def _remembered_more(ordered, related, referenced_by, by_slug, memo: dict,
-                     jobs: int = 1) -> dict[str, tuple[Article, ...]]:
-    """_more_on_this_story, or its last result when nothing it depends on changed."""
-    shape = hashlib.sha1()
-    for article in ordered:
-        shape.update(repr((article.slug, article.date.timestamp(), sorted(_term_keys(article)),
-                           [link.article.slug for link in related[article.slug] if link.article],
-                           [other.slug for other in referenced_by.get(article.slug, ())])).encode())
-    signature = shape.hexdigest()
-    if memo.get("more_signature") == signature:
-        return {slug: tuple(by_slug[s] for s in slugs) for slug, slugs in memo["more"].items()}
-    more = _more_on_this_story(ordered, related, referenced_by, jobs)
-    memo["more_signature"] = signature
-    memo["more"] = {slug: tuple(a.slug for a in items) for slug, items in more.items()}
-    return more
-
-
-def _more_on_this_story(ordered, related, referenced_by, jobs: int = 1) -> dict[str, tuple[Article, ...]]:
-    """Up to MORE_COUNT articles sharing countries and topics with each article.
-
-    Bounded work: an inverted index gives each term's timeline, and only the
-    MORE_WINDOW nearest articles on each side in each shared timeline are
-    candidates, so the cost is O(articles × terms × window), never all pairs.
-    A candidate earns a term's weight for each timeline it is near in.
-    Rarer terms weigh more (inverse document frequency); nearer dates score higher;
-    ties go to the nearer date, then the slug, so the result is deterministic.
-    Articles are numbered and looked up in lists, not by slug in dicts: at 100,000
-    articles the dict lookups were most of the time. Each article's choice is its own,
-    so ``jobs`` worker processes share them (the same result with any number).
-    """
-    total = len(ordered)
-    number = {a.slug: i for i, a in enumerate(ordered)}
-    slugs = [a.slug for a in ordered]
-    stamps = [a.date.timestamp() for a in ordered]
-    timelines: dict[tuple, list[int]] = defaultdict(list)
-    places: list[list[tuple[list[int], int, int]]] = [[] for _ in ordered]  # (timeline, position, weight)
-    for i in range(total - 1, -1, -1):  # oldest first
-        for key in _term_keys(ordered[i]):
-            timelines[key].append(i)
-    for key in sorted(timelines):
-        items = timelines[key]
-        # Integer weights: sums then do not depend on set iteration order.
-        weight = int(1000 * (math.log((total + 1) / len(items)) + 0.1))
-        if key[0] == "s":  # the same running story comes before anything that only shares terms
-            weight += STORY_WEIGHT
-        for position, i in enumerate(items):
-            places[i].append((items, position, weight))
-
-    def score(chunk: list[int]) -> list[tuple[int, ...]]:
-        """The numbers of each article's "more" articles (per article: spread over workers)."""
-        found = []
-        for i in chunk:
-            article = ordered[i]
-            # Articles already linked from this page (related, referenced by) are not repeated.
-            excluded = {number[link.article.slug] for link in related[article.slug] if link.article}
-            excluded.update(number[other.slug] for other in referenced_by.get(article.slug, ()))
-            excluded.add(i)
-            shared: dict[int, int] = {}
-            get = shared.get
-            for items, here, weight in places[i]:
-                for j in items[max(0, here - MORE_WINDOW): here + MORE_WINDOW + 1]:
-                    shared[j] = get(j, 0) + weight
-            here_stamp = stamps[i]
-            scored = []
-            for j, score in shared.items():
-                if j not in excluded:
-                    days = abs(stamps[j] - here_stamp) / 86400
-                    scored.append((-score / (1 + days / MORE_DAYS), days, slugs[j]))
-            found.append(tuple(number[s] for _, _, s in heapq.nsmallest(MORE_COUNT, scored)))
-        return found
-
-    chosen = workers.run(score, list(range(total)), jobs)
-    return {article.slug: tuple(ordered[j] for j in picks) for article, picks in zip(ordered, chosen)}
-
-
-def _term_keys(article: Article) -> frozenset:
-    keys = [("c", c.code) for c in article.countries] + [("t", t.key) for t in article.topics]
-    if article.story:
-        keys.append(("s", article.story.key))
-    return frozenset(keys)
 
 
 def _years(ordered) -> tuple[Year, ...]:

@@ -396,6 +396,49 @@ def test_more_on_this_story_remembered_equals_afresh_over_random_edits():
             articles = edited
 
 
+def test_more_on_this_story_after_additions_works_out_only_some_and_equals_afresh(monkeypatch):
+    """Additions (some relating to older articles) take the memo's partial path: fewer
+    articles worked out than in the archive, and the same choices as a cold build."""
+    import builder.more
+    chance = random.Random(20261203)
+    worked: list[int] = []
+    choose = builder.more._choose
+    monkeypatch.setattr(builder.more, "_choose", lambda numbers, *rest: worked.append(len(numbers))
+                        or choose(numbers, *rest))
+
+    countries = ["Japan", "US", "Peru", "Kenya", "Chile", "India", "Brazil", "Ghana", "Norway", "Spain"]
+    topics = ["Trade", "Fishing", "Energy", "Courts", "Health", "Housing", "Media", "Labour", "Climate", "Sport"]
+
+    def random_article(slug: str, others: list[str]):
+        day = chance.randrange(2000)
+        related = f"[{chance.choice(others)}]" if others and chance.random() < 0.3 else "[]"
+        return parse(article(slug.title(), (dt.date(2020, 1, 1) + dt.timedelta(days=day)).isoformat(),
+                             countries=f"[{', '.join(chance.sample(countries, 1))}]",
+                             topics=f"[{', '.join(chance.sample(topics, 2))}]", related=related),
+                     f"content/{slug}.md")
+
+    def more_of(articles: dict, memo=None) -> dict:
+        built, _ = build_archive(tuple(articles.values()), memo)
+        return {slug: slugs(links.more) for slug, links in built.links.items()}
+
+    # Weights move by about 1,000 / articles per addition: the archive must be large enough
+    # for most of them to stay the same integer.
+    articles: dict = {}
+    for n in range(2000):
+        articles[f"a{n}"] = random_article(f"a{n}", [f"a{m}" for m in range(max(0, n - 50), n)])
+    memo: dict = {}
+    more_of(articles, memo)
+    partial = 0
+    for round_ in range(6):
+        for _ in range(chance.randint(1, 3)):
+            slug = f"n{chance.randrange(10**6)}"
+            articles[slug] = random_article(slug, sorted(articles)[:200])
+        worked.clear()
+        assert more_of(articles, memo) == more_of(articles), round_
+        partial += worked[0] < len(articles) // 2
+    assert partial >= 4  # most additions took the partial path, and worked out under half the archive
+
+
 def test_drafts_are_left_out_unless_asked_for():
     results = [(parsed.article, parsed.problems) for parsed in (
         parse_article("content/a.md", article("A").encode(), settings()),

@@ -218,6 +218,9 @@ def canonical_topics(archive) -> tuple:
     return tuple(sorted({t.key: t for a in archive.articles for t in a.topics}.values(), key=lambda t: t.key))
 
 
+WHOLE_SITE_KINDS = frozenset({"sitemap", "sitemap-index", "news-sitemap"})
+
+
 @dataclass(frozen=True)
 class Rendered:
     """What rendering did."""
@@ -279,8 +282,11 @@ def render_pages(pages, renderer: Renderer, staging: Staging, jobs: int, fingerp
             results.append((index, record, written))
         return results + list(renderer.problems.values())
 
+    # Pages that list the whole site (a sitemap takes as long as a few thousand article
+    # pages) go first: last, they would keep one worker busy while the others wait.
+    order = sorted(range(len(pages)), key=lambda index: pages[index].kind not in WHOLE_SITE_KINDS)
     try:
-        outcome = workers.run(render_chunk, list(range(len(pages))), jobs, advance,
+        outcome = workers.run(render_chunk, order, jobs, advance,
                               started=alongside.start if alongside else None)
     except BaseException:
         if alongside:

@@ -111,9 +111,29 @@ def measure(folder: Path, files: set[str] | frozenset[str] | None = None) -> Mea
                 sized.append((name, os.stat(root + name).st_size))
             except OSError:
                 pass
+    fullest, entries = _fullest_folder(name for name, _ in sized)
+    largest = min(sized, key=lambda item: (-item[1], item[0]), default=("", 0))
+    return Measure(total_bytes=sum(size for _, size in sized), files=len(sized), fullest_folder=fullest,
+                   folder_entries=entries, largest_file=largest[0], largest_bytes=largest[1])
+
+
+def file_sizes(folder: Path, names) -> dict[str, int]:
+    """The sizes of the files among ``names`` (relative paths) that are in ``folder`` now."""
+    root, sizes = str(folder) + os.sep, {}
+    for name in names:
+        try:
+            sizes[name] = os.stat(root + name).st_size
+        except FileNotFoundError:
+            pass
+    return sizes
+
+
+def _fullest_folder(names) -> tuple[str, int]:
+    """The folder with the most entries (files and folders) among the files ``names``, and
+    how many ('' for the root)."""
     entries: dict[str, int] = {}
     folders: set[str] = set()
-    for name, _ in sized:
+    for name in names:
         parent = name.rpartition("/")[0]
         entries[parent] = entries.get(parent, 0) + 1
         while parent and parent not in folders:  # each folder counts once in its parent
@@ -122,21 +142,28 @@ def measure(folder: Path, files: set[str] | frozenset[str] | None = None) -> Mea
             entries[above] = entries.get(above, 0) + 1
             parent = above
     fullest = min(entries.items(), key=lambda item: (-item[1], item[0]), default=("", 0))
-    largest = min(sized, key=lambda item: (-item[1], item[0]), default=("", 0))
-    return Measure(total_bytes=sum(size for _, size in sized), files=len(sized),
-                   fullest_folder=fullest[0] + "/" if fullest[0] else "", folder_entries=fullest[1],
-                   largest_file=largest[0], largest_bytes=largest[1])
+    return (fullest[0] + "/" if fullest[0] else ""), fullest[1]
 
 
-def remeasured(found: Measure, before: dict[str, int], after: dict[str, int]) -> Measure | None:
-    """``found`` after files already in it changed size (``before`` and ``after``: their
-    sizes, by relative path), or None when only a new measure can tell (the largest file
-    shrank: another may be the largest now)."""
-    if found.largest_file in after and after[found.largest_file] < found.largest_bytes:
+def remeasured(found: Measure, before: dict[str, int], after: dict[str, int],
+               files: set[str] | frozenset[str] | None = None) -> Measure | None:
+    """``found`` after files changed: ``before`` holds the sizes of the files replaced or
+    removed, ``after`` those of the files written (by relative path; a file in one only was
+    removed or added). ``files``: every file now, needed when files were added or removed
+    (the fullest folder is counted again from their names, without reading a size). None
+    when only a new measure can tell (the largest file shrank or went: another may be the
+    largest now)."""
+    largest_now = after.get(found.largest_file, 0 if found.largest_file in before else found.largest_bytes)
+    if largest_now < found.largest_bytes:
         return None
+    added, removed = after.keys() - before.keys(), before.keys() - after.keys()
+    if (added or removed) and files is None:
+        return None
+    fullest, entries = _fullest_folder(files) if added or removed else (found.fullest_folder, found.folder_entries)
     largest = min([(found.largest_file, found.largest_bytes), *after.items()], key=lambda item: (-item[1], item[0]))
-    return dataclasses.replace(found, total_bytes=found.total_bytes + sum(after.values()) - sum(before.values()),
-                               largest_file=largest[0], largest_bytes=largest[1])
+    return Measure(total_bytes=found.total_bytes + sum(after.values()) - sum(before.values()),
+                   files=found.files + len(added) - len(removed), fullest_folder=fullest,
+                   folder_entries=entries, largest_file=largest[0], largest_bytes=largest[1])
 
 
 @dataclass(frozen=True)

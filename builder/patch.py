@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 from pathlib import Path
 
 from builder.archive import with_canonical_topics
@@ -24,7 +23,7 @@ from builder.bodies import LayeredBodies, MemoryBodies
 from builder.cache import Cache
 from builder.config import SiteConfig
 from builder.fingerprints import Fingerprinter, read_plan
-from builder.hosting import Measure, remeasured
+from builder.hosting import Measure, file_sizes, remeasured
 from builder.images import index_of
 from builder.incremental import Inputs, Work
 from builder.interrupts import interrupts_held
@@ -92,7 +91,7 @@ def patch(work: Work, inputs: Inputs, config: SiteConfig, cache: Cache, output: 
                     written.append(name)
         held = stack.enter_context(interrupts_held())
         # Only a kept measure is brought up to date (serve's rebuilds keep none).
-        sizes_before = _sizes(output, written) if state.output.measure is not None else {}
+        sizes_before = file_sizes(output, written) if state.output.measure is not None else {}
         with timer.step("write"), guard or contextlib.nullcontext():
             apply(sorted(written), [])
         held.check()
@@ -119,21 +118,12 @@ def _replace_state(state, inputs: Inputs, written: list[str], folders: dict[str,
                                                     measure))
 
 
-def _sizes(output: Path, names: list[str]) -> dict[str, int]:
-    """The sizes of the files among ``names`` that are in the output now."""
-    sizes = {}
-    for name in names:
-        with contextlib.suppress(FileNotFoundError):
-            sizes[name] = os.stat(output / name).st_size
-    return sizes
-
-
 def _measure_after(listing: OutputListing, output: Path, written: list[str], before: dict[str, int]) -> Measure | None:
     """The output's measure after the patch, from the one before it and the sizes of the
     files it replaced (None, to be measured anew, when it added files or cannot tell)."""
     if listing.measure is None or not set(written) <= listing.files or before.keys() != set(written):
         return None
-    return remeasured(listing.measure, before, _sizes(output, written))
+    return remeasured(listing.measure, before, file_sizes(output, written))
 
 
 def _renderer(config: SiteConfig, cache: Cache, bodies, sections, images) -> Renderer:

@@ -24,6 +24,7 @@ from builder.code import code_fingerprint
 from builder.config import SiteConfig
 from builder.sources import site_static
 from builder.fingerprints import Fingerprinter
+from builder.hosting import file_sizes, remeasured
 from builder.incremental import Inputs
 from builder.interrupts import interrupts_held
 from builder.pages import sections_of
@@ -166,6 +167,8 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
         with timer.step("write"), guard or contextlib.nullcontext():
             wanted = {page.output for page in pages} | set(extra) | pictures | {MARKER}
             removed = sorted(f for f in existing - wanted if not f.startswith(BUNDLE_FOLDER + "/")) + index.removed
+            known = state.output.measure if state else None
+            sizes_before = file_sizes(output, changed + index.changed + removed) if known else {}
             apply(sorted(changed + index.changed), removed)
         held.check()  # Ctrl-C while files moved: roll them back (the cache is not saved yet)
         result.written, result.removed = len(changed) + len(index.changed), len(removed)
@@ -173,11 +176,15 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
         if changed or removed or index.changed or folders != (state.output.folder_times if state else None):
             files = (existing - set(removed)) | set(changed) | set(index.changed) | {MARKER}
             folders = snapshot(output, files)
+            # The measure the hosting notes need, from the last one and the files this build
+            # changed (None: measured again from every file, by builder.build).
+            known = known and remeasured(known, sizes_before, file_sizes(output, changed + index.changed), files)
         else:
             files = existing
         with timer.step("save"):
             cache.save(site.learned.records, rendered.records,
-                       _state(site, inputs, files, folders, _index_state(options, state, plan), result),
+                       _state(site, inputs, OutputListing(frozenset(files), tuple(sorted(folders.items())), known),
+                              _index_state(options, state, plan), result),
                        archive_memo=site.learned.archive_memo if site.learned.archive_memo_changed else None,
                        published=site.learned.published, pictures=site.learned.pictures)
     result.notes += site.notes
@@ -197,10 +204,9 @@ def _index_state(options, state: BuildState | None, plan: IndexPlan | None) -> S
     return SearchIndexState(tuple(sorted(shards.items())))
 
 
-def _state(site: Site, inputs: Inputs, files: set[str], folders: dict[str, int], search_index: SearchIndexState,
+def _state(site: Site, inputs: Inputs, output: OutputListing, search_index: SearchIndexState,
            result: BuildResult) -> BuildState:
-    return BuildState(inputs=inputs.inputs, signature=inputs.signature,
-                      output=OutputListing(frozenset(files), tuple(sorted(folders.items()))),
+    return BuildState(inputs=inputs.inputs, signature=inputs.signature, output=output,
                       templates=site.templates.facts, topics=canonical_topics(site.archive),
                       counts=Counts(result.articles, result.pages, result.drafts_left_out, result.scheduled),
                       search_index=search_index, next_due=result.next_due, changes_at=_iso(site.changes_at),

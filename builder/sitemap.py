@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from itertools import accumulate
+from operator import attrgetter
 
 from builder.archive import Archive
 from builder.pages import (ArchiveIndex, ArticleContext, AuthorListing, Context, Listing, MonthContext, Page, Plain,
@@ -69,9 +70,8 @@ class SitemapIndexContext(Context):
 class _LastModified:
     """When a page last changed: the latest change among the articles that shape it.
 
-    A listing page N changes when an article on pages 1…N is added or edited
-    (a newer article shifts every later page), so its time is the latest
-    among the listing's first N pages.
+    A page of a listing keeps its articles as new ones arrive (pages count from the
+    oldest, see pages.Pagination), so its time is the latest among its own articles.
     """
 
     def __init__(self, archive: Archive):
@@ -88,7 +88,7 @@ class _LastModified:
             return context.article.last_modified
         if isinstance(context, (Listing, TermListing, AuthorListing)):
             # A page of a listing shows its own articles alone (see pages.Pagination).
-            return _latest(a.last_modified for a in context.pagination.items)
+            return max(map(LAST_MODIFIED, context.pagination.items), default=None)
         if isinstance(context, TermIndex):
             terms = [self.terms[(t.kind, t.slug)] for t in context.terms]
             return _latest(term.articles and self._running_latest(term.articles)[-1] for term in terms)
@@ -126,6 +126,7 @@ def _latest(times) -> dt.datetime | None:
     return max((t for t in times if t), default=None)
 
 
+LAST_MODIFIED = attrgetter("last_modified")
 NEWS_WINDOW = dt.timedelta(hours=48)  # Google News: articles published in the last two days
 
 

@@ -135,8 +135,40 @@ def test_a_build_that_changes_nothing_warns_from_the_measure_it_kept(big_file_si
     again = build(BuildOptions(site=big_file_site))
     assert again.rendered == 0 and again.notes == first.notes  # every file was not stat'ed again
     (big_file_site / "content/b.md").write_text(article("B"), encoding="utf-8")
+    added = build(BuildOptions(site=big_file_site))  # new files: the measure follows from what was written
+    assert added.written and not added.patched and added.notes == first.notes
+    (big_file_site / "content/b.md").unlink()
+    build(BuildOptions(site=big_file_site))  # files removed: the same
+    (big_file_site / "static/video.mp4").unlink()  # the largest file goes: only a new measure can tell
     with pytest.raises(AssertionError, match="measured the output again"):
-        build(BuildOptions(site=big_file_site))  # new output: measured anew
+        build(BuildOptions(site=big_file_site))
+
+
+def test_a_full_build_keeps_the_measure_exact_from_the_files_it_added_and_removed(make_site):
+    from builder.build import BuildOptions, build
+    from builder.cache import Cache
+    from builder.options import cache_key, site_config
+    site = make_site({"content/a.md": article("A"), "content/b.md": article("B", body="Long. " * 5_000),
+                      "site.toml": 'page_size = 1\n[search]\nenabled = false\n'})
+    build(BuildOptions(site=site))
+
+    def kept():
+        config = site_config(BuildOptions(site=site))
+        cache = Cache.open(config.cache_dir, cache_key(config))
+        try:
+            return cache.state.output.measure, cache.state.output.files
+        finally:
+            cache.close()
+    for step in range(3):  # add articles (new pages, a new listing page), then take two away
+        if step == 0:
+            for n in range(5):
+                (site / f"content/c{n}.md").write_text(article(f"C {n}", countries="[Peru]"), encoding="utf-8")
+        else:
+            (site / ("content/c0.md" if step == 1 else "content/a.md")).unlink()
+        result = build(BuildOptions(site=site))
+        assert not result.patched and (result.written or result.removed)
+        found, files = kept()
+        assert found is not None and found == measure(site / "output", files), step
 
 
 def test_a_patch_keeps_the_measure_exact_from_the_sizes_it_changed(make_site):

@@ -388,9 +388,14 @@ class Cache:
         store = self.checked_store()
         return store.memo("archive") if store else {}
 
+    def icons(self) -> dict:
+        """The icons the last full build made, with what they were made from (builder.favicon)."""
+        store = self.checked_store()
+        return store.memo("icons") if store else {}
+
     def save(self, articles: dict[str, ArticleRecord], pages: dict[str, "PageRecord | str"], state: BuildState,
              complete: bool = True, archive_memo: dict | None = None, published: dict | None = None,
-             pictures: dict | None = None) -> None:
+             pictures: dict | None = None, icons: dict | None = None) -> None:
         """Write what changed since the last save: article rows, page rows, then the state.
 
         ``pages`` maps output paths to PageRecords, or to the fingerprint alone for a
@@ -418,6 +423,8 @@ class Cache:
             store.set_memo("published", published)
         if pictures is not None:
             store.set_memo("pictures", pictures)
+        if icons is not None:
+            store.set_memo("icons", icons)
         replaced = any(path in old and old[path].article.body_digest != record.article.body_digest
                        for path, record in changed)
         if complete:

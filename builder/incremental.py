@@ -19,6 +19,7 @@ takes the whole pipeline.
 from __future__ import annotations
 
 import dataclasses
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,9 +63,14 @@ def scan_inputs(config: SiteConfig, options, output: Path, state: BuildState | N
     # by size and time in the signature (an edited one is copied by a patch); pictures with
     # their size and time here (an edited one changes the resized files of every page
     # that shows it: the whole pipeline, where unchanged pages are still skipped).
+    # The favicon's picture by size and time too: the icons are drawn from it.
+    icon = None
+    if config.favicon.image:
+        with contextlib.suppress(OSError):  # a missing picture is the config check's to report
+            icon = _stat(config.root / config.favicon.image)
     digest = hashlib.sha256(repr((code_fingerprint(), config.fingerprint(), templates_fingerprint(config.template_dirs),
                                   options.drafts, options.future, config.search.enabled, where,
-                                  sorted(static), sorted(pictures))).encode())
+                                  sorted(static), sorted(pictures), icon)).encode())
     inputs = digest.hexdigest()
     for name, path in sorted(static.items()):
         info = path.stat()

@@ -72,17 +72,18 @@ def make_renderer(site: Site) -> Renderer:
                     templates.template_dirs, site.bodies)
 
 
-def static_outputs(site: Site) -> dict[str, "Path | bytes"]:
+def static_outputs(site: Site, icons: dict | None = None) -> dict[str, "Path | bytes"]:
     """Files written as they are: the theme's static files under /static/, the flags of the
     archive's countries, the icons and manifest, and the site's own static/ at the root (which
-    wins: a site's favicon.ico replaces the generated one)."""
+    wins: a site's favicon.ico replaces the generated one). ``icons``: the icons memo
+    (builder.favicon.icon_files)."""
     config = site.config
     extra: dict[str, Path | bytes] = {f"static/{name}": path for name, path in site.templates.assets.items()}
     for country in site.archive.countries:
         flag = flag_file(site.templates.template_dirs, country.code)
         if flag is not None:
             extra[f"static/flags/{country.code.lower()}.svg"] = flag
-    extra.update(icon_files(config, config.root / config.favicon.image if config.favicon.image else None))
+    extra.update(icon_files(config, config.root / config.favicon.image if config.favicon.image else None, icons))
     extra.update(site_static(config.root))
     return extra
 
@@ -143,7 +144,9 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
             rendered = render_pages(pages, make_renderer(site), staging, jobs, fingerprinter, cache.pages,
                                     existing, timer.advance)
             result.rendered = len(rendered.rendered)
-            extra = static_outputs(site)
+            icons = cache.icons()
+            icons_before = dict(icons)
+            extra = static_outputs(site, icons)
             changed = rendered.changed + [name for name, value in extra.items()
                                           if staging.write(name, file_bytes(value))]
         if site.images.sets:
@@ -186,6 +189,7 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
                        _state(site, inputs, OutputListing(frozenset(files), tuple(sorted(folders.items())), known),
                               _index_state(options, state, plan), result),
                        archive_memo=site.learned.archive_memo if site.learned.archive_memo_changed else None,
+                       icons=icons if icons != icons_before else None,
                        published=site.learned.published, pictures=site.learned.pictures)
     result.notes += site.notes
     return result

@@ -455,6 +455,19 @@ def test_a_site_picture_makes_the_icons(make_site):
     assert not (out / "favicon.svg").exists() and 'type="image/svg+xml"' not in (out / "index.html").read_text()
     with Image.open(out / "icon-192.png") as icon:
         assert icon.size == (192, 192) and icon.getpixel((96, 96))[:3] == (0x12, 0x34, 0x56)
+    # The cache keeps the icons with what they were made from: a new picture makes new ones,
+    # and another full build (a new article) keeps them.
+    Image.new("RGB", (300, 200), "#654321").save(site / "logo.png")
+    run_cli("build", "--no-search", "--site", str(site), check=True)
+    with Image.open(out / "icon-192.png") as icon:
+        assert icon.getpixel((96, 96))[:3] == (0x65, 0x43, 0x21)
+    icons = (out / "favicon.ico").read_bytes()
+    (site / "content/b.md").write_text(article("B", "2025-06-14"), encoding="utf-8")
+    run_cli("build", "--no-search", "--site", str(site), check=True)
+    assert (out / "favicon.ico").read_bytes() == icons and (out / "2025/06/b/index.html").is_file()
+    (site / "site.toml").write_text('[favicon]\n', encoding="utf-8")  # back to the initials
+    run_cli("build", "--no-search", "--site", str(site), check=True)
+    assert (out / "favicon.svg").is_file() and (out / "favicon.ico").read_bytes() != icons
 
 
 def test_the_article_shows_its_standfirst_and_marks_external_links(paged_out, make_site):

@@ -144,21 +144,24 @@ def test_a_build_that_changes_nothing_warns_from_the_measure_it_kept(big_file_si
         build(BuildOptions(site=big_file_site))
 
 
-def test_a_full_build_keeps_the_measure_exact_from_the_files_it_added_and_removed(make_site):
-    from builder.build import BuildOptions, build
+def kept_measure(site):
+    """The output's measure and file list the site's cache keeps."""
+    from builder.build import BuildOptions
     from builder.cache import Cache
     from builder.options import cache_key, site_config
+    config = site_config(BuildOptions(site=site))
+    cache = Cache.open(config.cache_dir, cache_key(config))
+    try:
+        return cache.state.output.measure, cache.state.output.files
+    finally:
+        cache.close()
+
+
+def test_a_full_build_keeps_the_measure_exact_from_the_files_it_added_and_removed(make_site):
+    from builder.build import BuildOptions, build
     site = make_site({"content/a.md": article("A"), "content/b.md": article("B", body="Long. " * 5_000),
                       "site.toml": 'page_size = 1\n[search]\nenabled = false\n'})
     build(BuildOptions(site=site))
-
-    def kept():
-        config = site_config(BuildOptions(site=site))
-        cache = Cache.open(config.cache_dir, cache_key(config))
-        try:
-            return cache.state.output.measure, cache.state.output.files
-        finally:
-            cache.close()
     for step in range(3):  # add articles (new pages, a new listing page), then take two away
         if step == 0:
             for n in range(5):
@@ -167,34 +170,24 @@ def test_a_full_build_keeps_the_measure_exact_from_the_files_it_added_and_remove
             (site / ("content/c0.md" if step == 1 else "content/a.md")).unlink()
         result = build(BuildOptions(site=site))
         assert not result.patched and (result.written or result.removed)
-        found, files = kept()
+        found, files = kept_measure(site)
         assert found is not None and found == measure(site / "output", files), step
 
 
 def test_a_patch_keeps_the_measure_exact_from_the_sizes_it_changed(make_site):
     from builder.build import BuildOptions, build
-    from builder.cache import Cache
-    from builder.options import cache_key, site_config
     site = make_site({"content/a.md": article("A"), "content/b.md": article("B", body="Short."),
                       "site.toml": '[search]\nenabled = false\n'})
     build(BuildOptions(site=site))
-
-    def kept():
-        config = site_config(BuildOptions(site=site))
-        cache = Cache.open(config.cache_dir, cache_key(config))
-        try:
-            return cache.state.output.measure, cache.state.output.files
-        finally:
-            cache.close()
-    assert kept()[0] is not None
+    assert kept_measure(site)[0] is not None
     path = site / "content/b.md"
     path.write_text(article("B", body="Long. " * 5_000), encoding="utf-8")  # b's page is the largest file now
     assert build(BuildOptions(site=site)).patched
-    found, files = kept()
+    found, files = kept_measure(site)
     assert found == measure(site / "output", files) and found.largest_file.endswith("/b/index.html")
     path.write_text(article("B", body="Short again."), encoding="utf-8")  # the largest shrank: measured anew
     assert build(BuildOptions(site=site)).patched
-    found, files = kept()
+    found, files = kept_measure(site)
     assert found == measure(site / "output", files) and not found.largest_file.endswith("/b/index.html")
 
 

@@ -229,7 +229,7 @@ def build_archive(articles: tuple[Article, ...], memo: dict | None = None,
     for article in ordered:  # newest first, so each backlink list is too
         for target in {link.article.slug for link in related[article.slug] if link.article}:
             referenced_by[target].append(article)
-    more = more_on_this_story(ordered, related, referenced_by, {} if memo is None else memo, jobs)
+    more = more_on_this_story(ordered, by_slug, related, referenced_by, {} if memo is None else memo, jobs)
 
     chronological = ordered[::-1]
     links = {}

@@ -50,11 +50,11 @@ def term_keys(article: Article) -> tuple:
     return tuple(sorted(keys))
 
 
-def more_on_this_story(ordered: tuple[Article, ...], related: dict, referenced_by: dict, memo: dict,
-                       jobs: int = 1) -> dict[str, tuple[Article, ...]]:
-    """Up to MORE_COUNT articles for each article of ``ordered`` (newest first), excluding the
-    ones its page already links (``related``, ``referenced_by``); ``memo`` is read and updated.
-    ``jobs``: worker processes (the same result with any number)."""
+def more_on_this_story(ordered: tuple[Article, ...], by_slug: dict[str, Article], related: dict, referenced_by: dict,
+                       memo: dict, jobs: int = 1) -> dict[str, tuple[Article, ...]]:
+    """Up to MORE_COUNT articles for each article of ``ordered`` (newest first; ``by_slug``: the
+    same by slug), excluding the ones its page already links (``related``, ``referenced_by``);
+    ``memo`` is read and updated. ``jobs``: worker processes (the same result with any number)."""
     slugs = [a.slug for a in ordered]
     stamps = [a.date.timestamp() for a in ordered]
     index = _timelines(ordered)
@@ -64,8 +64,7 @@ def more_on_this_story(ordered: tuple[Article, ...], related: dict, referenced_b
     known = memo.get(MEMO_KEY)
     dirty = _dirty(known, slugs, places, own, index) if known else None
     numbers = range(len(ordered)) if dirty is None else sorted(dirty)
-    chosen = dict(zip(numbers, _choose(list(numbers), ordered, stamps, own, index, jobs)))
-    by_slug = {a.slug: a for a in ordered}
+    chosen = dict(zip(numbers, _choose(list(numbers), slugs, stamps, own, index, jobs)))
     more = {}
     for i, slug in enumerate(slugs):
         if i in chosen:
@@ -134,18 +133,17 @@ def _position(items: list[int], i: int) -> int:
     return low
 
 
-def _choose(numbers: list[int], ordered, stamps: list[float], own: list, index: _Timelines,
+def _choose(numbers: list[int], slugs: list[str], stamps: list[float], own: list, index: _Timelines,
             jobs: int) -> list[tuple[int, ...]]:
     """The chosen article numbers of each article in ``numbers`` (spread over workers)."""
-    number = {a.slug: i for i, a in enumerate(ordered)}
-    slugs = [a.slug for a in ordered]
+    number = {slug: i for i, slug in enumerate(slugs)}
     timelines, weights = index.timelines, index.weights
     positions: dict[tuple, dict[int, int]] = {}
 
     def places_of(i: int):
         for key in index.keys[i]:
             items = timelines[key]
-            if len(numbers) * 4 > len(ordered):  # most articles: one table per timeline
+            if len(numbers) * 4 > len(slugs):  # most articles: one table per timeline
                 if key not in positions:
                     positions[key] = {n: p for p, n in enumerate(items)}
                 here = positions[key][i]

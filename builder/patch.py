@@ -120,10 +120,10 @@ def _replace_state(state, inputs: Inputs, written: list[str], folders: dict[str,
 
 def _measure_after(listing: OutputListing, output: Path, written: list[str], before: dict[str, int]) -> Measure | None:
     """The output's measure after the patch, from the one before it and the sizes of the
-    files it replaced (None, to be measured anew, when it added files or cannot tell)."""
-    if listing.measure is None or not set(written) <= listing.files or before.keys() != set(written):
+    files it replaced (None, to be measured anew, when none was kept or it cannot tell)."""
+    if listing.measure is None:
         return None
-    return remeasured(listing.measure, before, file_sizes(output, written))
+    return remeasured(listing.measure, before, file_sizes(output, written), listing.files | set(written))
 
 
 def _renderer(config: SiteConfig, cache: Cache, bodies, sections, images) -> Renderer:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from itertools import accumulate
 from operator import attrgetter
 
 from builder.archive import Archive
@@ -79,7 +78,6 @@ class _LastModified:
         # Pages carry summaries of terms and years; their articles are in the archive.
         self.terms = {(t.kind, t.slug): t for t in archive.countries + archive.topics + archive.authors}
         self.years = {y.year: y for y in archive.years}
-        self._running: dict[int, list[dt.datetime]] = {}  # id(listing) -> running latest
         self._latest_of: dict[tuple, dt.datetime | None] = {}  # see _whole
 
     def of(self, page: Page) -> dt.datetime | None:
@@ -91,7 +89,7 @@ class _LastModified:
             return max(map(LAST_MODIFIED, context.pagination.items), default=None)
         if isinstance(context, TermIndex):
             terms = [self.terms[(t.kind, t.slug)] for t in context.terms]
-            return _latest(term.articles and self._running_latest(term.articles)[-1] for term in terms)
+            return _latest(max(map(LAST_MODIFIED, term.articles), default=None) for term in terms)
         if isinstance(context, ArchiveIndex):
             return self._whole(("archive",), lambda: (a.last_modified for a in self.archive.articles))
         if isinstance(context, YearContext):
@@ -114,12 +112,6 @@ class _LastModified:
         if key not in self._latest_of:
             self._latest_of[key] = _latest(times())
         return self._latest_of[key]
-
-    def _running_latest(self, listing) -> list[dt.datetime]:
-        key = id(listing)
-        if key not in self._running:
-            self._running[key] = list(accumulate((a.last_modified for a in listing), max))
-        return self._running[key]
 
 
 def _latest(times) -> dt.datetime | None:

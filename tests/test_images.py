@@ -241,3 +241,17 @@ def test_pictures_build_the_same_bytes_with_any_number_of_jobs(make_site, tmp_pa
                 check=True)
         outputs.append({p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()})
     assert outputs[0] == outputs[1]
+
+
+def test_a_root_relative_body_picture_is_found_under_static_on_a_project_subpath(tmp_path):
+    # '/images/small.jpg' names static/images/small.jpg whatever the base path: the link to
+    # it moves under the subpath, the file it is looked up in does not.
+    files = site_files()
+    files["content/2025/c.md"] = article("Gamma talks", "2025-06-15", body="![A small picture](/images/small.jpg)")
+    site = write_files(tmp_path / "site", files)
+    run_cli("build", "--no-search", "--site", str(site), "--base-url", "https://example.org/proj/", check=True)
+    page = (site / "output/2025/06/c/index.html").read_text()
+    picture = re.search(r'<picture class="body-picture">.*?</picture>', page)[0]
+    assert 'alt="A small picture"' in picture and "data-builder-image" not in page
+    urls = re.findall(r'(/proj/images/[^ "]+)', picture)
+    assert urls and all((site / "output" / url.removeprefix("/proj/")).is_file() for url in urls)

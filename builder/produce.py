@@ -231,6 +231,29 @@ def canonical_topics(archive) -> tuple:
 WHOLE_SITE_KINDS = frozenset({"sitemap", "sitemap-index", "news-sitemap"})
 
 
+def render_order(pages) -> list[int]:
+    """The page numbers in the order workers take them: pages that list the whole site
+    first, then every page by the date of the newest article it shows, newest first, and
+    the pages that show none last.
+
+    A page's story cards and headlines are fragments, each rendered once per worker
+    (builder.templates): in date order, the article page and the listing pages that show
+    an article mostly fall in one chunk, so one worker renders its card, not both.
+    """
+    def key(index: int):
+        page = pages[index]
+        if page.kind in WHOLE_SITE_KINDS:
+            return (0, 0.0, index)
+        context = page.context
+        article = getattr(context, "article", None)
+        if article is None:
+            pagination = getattr(context, "pagination", None)
+            article = pagination.items[0] if pagination is not None and pagination.items else None
+        return (1, -article.date.timestamp(), index) if article is not None else (2, 0.0, index)
+
+    return sorted(range(len(pages)), key=key)
+
+
 @dataclass(frozen=True)
 class Rendered:
     """What rendering did."""
@@ -294,7 +317,7 @@ def render_pages(pages, renderer: Renderer, staging: Staging, jobs: int, fingerp
 
     # Pages that list the whole site (a sitemap takes as long as a few thousand article
     # pages) go first: last, they would keep one worker busy while the others wait.
-    order = sorted(range(len(pages)), key=lambda index: pages[index].kind not in WHOLE_SITE_KINDS)
+    order = render_order(pages)
     try:
         outcome = workers.run(render_chunk, order, jobs, advance,
                               started=alongside.start if alongside else None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -28,5 +29,10 @@ class ParseSettings:
 
     def fingerprint(self) -> str:
         """These settings and the code that applies them (see builder.fingerprints.code_fingerprint)."""
-        from builder.code import code_fingerprint
-        return hashlib.sha256(repr((self, code_fingerprint())).encode()).hexdigest()[:16]
+        return _fingerprint(self)
+
+
+@lru_cache(maxsize=8)  # asked once per article: the same few settings in a process
+def _fingerprint(settings: ParseSettings) -> str:
+    from builder.code import code_fingerprint
+    return hashlib.sha256(repr((settings, code_fingerprint())).encode()).hexdigest()[:16]

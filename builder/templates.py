@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+import jinja2.runtime
 from markupsafe import Markup
 
 from builder.helpers import bdi, date_text, datetime_attr, dir_auto, sort_date
@@ -33,6 +36,32 @@ class _Undefined(jinja2.StrictUndefined):
         return f"{type(obj).__name__} has no {what} {name!r}"
 
 
+# Helpers a template calls that cannot ask for the context (no jinja_pass_arg on them).
+_PLAIN_CALLABLES = (types.FunctionType, types.MethodType, types.BuiltinFunctionType, functools._lru_cache_wrapper)
+
+
+class _Context(jinja2.runtime.Context):
+    """Jinja's context, with a shorter way to call a plain helper.
+
+    Every call in a template (``dateline(article)``, ``url.article(article)``) goes through
+    ``Context.call``, which looks twice for Jinja's pass_context markers and copies the
+    keyword arguments: 300,000 calls per build at 10,000 articles. A plain function, method
+    or lru_cache wrapper without a marker is called directly; anything else as Jinja does.
+    """
+
+    def call(__self, __obj, *args, **kwargs):  # noqa: N805 - Jinja's own signature
+        if type(__obj) not in _PLAIN_CALLABLES or hasattr(__obj, "jinja_pass_arg"):
+            return super().call(__obj, *args, **kwargs)
+        if kwargs:
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:  # as Jinja does: a generator's end must not end the template's
+            return __self.environment.undefined("value was undefined because a callable raised a "
+                                                "StopIteration exception")
+
+
 class _Environment(jinja2.Environment):
     """Jinja's environment with each template's globals in a plain dict.
 
@@ -43,6 +72,7 @@ class _Environment(jinja2.Environment):
     templates are loaded for rendering: Renderer sets them, then empties the template cache.
     """
 
+    context_class = _Context
     bodies = None  # the body store the Renderer hands in: resolves ``article.body_html``
     body_pictures = None  # fills a body's picture placeholders with their variants (make_helpers)
     parts: dict = {}  # the HTML the ``part`` global made, by template and values (_parts)

@@ -532,3 +532,28 @@ def test_an_article_with_pictures_stays_under_the_size_budget_images_excluded(pa
     css = (paged_out / "static" / "style.css").read_bytes()
     assert b"<picture" in html and b"body-picture" in html
     assert len(html) + len(css) < 30 * 1024, (len(html), len(css))
+
+
+def test_template_calls_reach_plain_helpers_directly_and_context_helpers_with_their_context(tmp_path):
+    # builder.templates calls plain helpers without Jinja's Context.call; the rest keep its way.
+    import functools
+
+    from jinja2 import pass_context
+
+    from builder.templates import make_environment
+
+    @pass_context
+    def where(context, suffix):
+        return context["name"] + suffix
+
+    def loop_end():
+        raise StopIteration
+
+    env = make_environment((tmp_path,))
+    env.globals.update(where=where, shout=str.upper, twice=functools.lru_cache()(lambda text: text * 2),
+                       plain=lambda text: f"[{text}]", loop_end=loop_end)
+    template = env.from_string(
+        "{{ where('!') }} {{ shout(name) }} {{ twice(name) }} {{ plain(name) }}"
+        "{% macro tag(x) %}<{{ x }}>{% endmacro %} {{ tag(name) }} "
+        "{% for i in range(2) %}{{ loop.cycle('a', 'b') }}{{ plain(i) }}{% endfor %} {{ loop_end() is undefined }}")
+    assert template.render(name="kyiv") == "kyiv! KYIV kyivkyiv [kyiv] <kyiv> a[0]b[1] True"

@@ -277,3 +277,32 @@ def test_check_reports_exactly_what_build_reports(tmp_path, name):
 def test_type_hints_of_the_model_resolve():
     for cls in (Article, RelatedItem, SourceLink, Image, BuildState):
         typing.get_type_hints(cls, vars(model) | vars(state) | {"dt": dt})
+
+
+def test_what_a_build_made_leaves_the_collector_paused_in_the_old_generation_and_cycles_still_go():
+    """After a build the collector runs again without first scanning everything the build
+    made (builder.workers.collector_paused), and a cycle made during the build is still
+    collected by the next full collection."""
+    import gc
+    import weakref
+
+    from builder.workers import collector_paused
+
+    class Node:
+        pass
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        made = [[index] for index in range(5000)]
+        cycle = Node()
+        cycle.itself = cycle
+        gone = weakref.ref(cycle)
+        del cycle
+    assert gc.isenabled()
+    young = {id(item) for item in gc.get_objects(generation=0)}
+    assert not any(id(item) in young for item in made)
+    assert any(item is made[0] for item in gc.get_objects(generation=2))
+    assert gone() is not None  # nothing was collected on the way out
+    gc.collect()
+    assert gone() is None

@@ -215,15 +215,17 @@ class Store:
                 f"SELECT {columns} FROM {table} WHERE {column} IN ({marks})", part)
 
     def write(self, articles: list[tuple[str, ArticleRecord]], gone: list[str],
-              pages: dict[str, PageRecord], gone_pages: list[str]) -> None:
-        dumps = pickle.dumps
+              pages: dict[str, PageRecord], gone_pages: list[str], rows: dict[str, bytes] | None = None) -> None:
+        """Replace and delete article and page rows in one transaction; ``rows``: articles
+        already pickled (row_of) by path."""
+        rows = rows or {}
         with self.connection:
             self.connection.execute("BEGIN")
             self.connection.executemany("DELETE FROM articles WHERE path = ?", [(p,) for p in gone])
             self.connection.executemany(
                 "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?)",
                 [(path, record.article.slug, record.stat[0], record.stat[1], record.sha,
-                  dumps(record.article, protocol=pickle.HIGHEST_PROTOCOL))
+                  rows.get(path) or row_of(record.article))
                  for path, record in articles])
             self.connection.executemany("DELETE FROM pages WHERE output = ?", [(o,) for o in gone_pages])
             self.connection.executemany("DELETE FROM page_refs WHERE output = ?", [(o,) for o in gone_pages])
@@ -395,13 +397,13 @@ class Cache:
 
     def save(self, articles: dict[str, ArticleRecord], pages: dict[str, "PageRecord | str"], state: BuildState,
              complete: bool = True, archive_memo: dict | None = None, published: dict | None = None,
-             pictures: dict | None = None, icons: dict | None = None) -> None:
+             pictures: dict | None = None, icons: dict | None = None, rows: dict[str, bytes] | None = None) -> None:
         """Write what changed since the last save: article rows, page rows, then the state.
 
         ``pages`` maps output paths to PageRecords, or to the fingerprint alone for a
         page whose row is known to be current. ``complete``: ``articles`` and ``pages``
         are everything the site has (rows missing from them are deleted); otherwise
-        they are the rows to update.
+        they are the rows to update. ``rows``: articles already pickled for their rows, by path.
         """
         if self.folder is None:
             self.state = state
@@ -416,7 +418,7 @@ class Cache:
         new_pages = {output: record for output, record in pages.items()
                      if not isinstance(record, str) and self.pages.get(output) != record.fingerprint}
         gone_pages = [output for output in self.pages if output not in pages] if complete else []
-        store.write(changed, gone, new_pages, gone_pages)
+        store.write(changed, gone, new_pages, gone_pages, rows)
         if archive_memo is not None:
             store.set_memo("archive", archive_memo)
         if published is not None:
@@ -479,6 +481,11 @@ class Cache:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+
+
+def row_of(article: Article) -> bytes:
+    """An article as its cache row keeps it."""
+    return pickle.dumps(article, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _token(slug: str) -> str:

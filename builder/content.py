@@ -10,14 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import pickle
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from builder import workers
 from builder.articles import ParseSettings, Parsed, parse_article
 from builder.bodies import MemoryBodies
-from builder.cache import ArticleRecord, Cache
+from builder.cache import ArticleRecord, Cache, row_of
 from builder.model import Article
 from builder.problems import Problem
 from builder.sources import SourceFile, not_regular, source_problem
@@ -53,6 +54,7 @@ class Loaded:
     results: list[tuple[Article | None, tuple[Problem, ...]]]  # one per source, in order
     records: dict[str, ArticleRecord]  # what the cache keeps of each parsed source, by path
     bodies: object  # resolves body digests: the cache's Store, or MemoryBodies without a cache
+    rows: dict[str, bytes] = field(default_factory=dict)  # newly parsed articles as the cache's rows hold them
 
 
 def load_articles(sources: list[SourceFile], settings: ParseSettings, cache: Cache, jobs: int,
@@ -81,16 +83,26 @@ def load_articles(sources: list[SourceFile], settings: ParseSettings, cache: Cac
         else:
             pending.append(_Job(source, record.sha if record else ""))
     memory = MemoryBodies()
+    rows: dict[str, bytes] = {}
+    parent = os.getpid()
     if pending:
         def parse_chunk(chunk: list[_Job]):
             results = [_parse_job(job, settings) for job in chunk]
             parsed = [(parsed.article.body_digest, parsed.body) for _, parsed in results if parsed.article]
             if store is not None:  # one transaction per chunk, not one per file
                 store.add(parsed)
+                if os.getpid() != parent:
+                    # A worker's articles cross to the parent pickled anyway: pickled as the
+                    # cache's rows keep them, the parent's save need not pickle them again.
+                    return [(sha, parsed.article and row_of(parsed.article), parsed.problems, None)
+                            for sha, parsed in results]
                 return [(sha, parsed.article, parsed.problems, None) for sha, parsed in results]
             return [(sha, parsed.article, parsed.problems, parsed.body) for sha, parsed in results]
 
         for job, (sha, article, problems, body) in zip(pending, workers.run(parse_chunk, pending, jobs, advance)):
+            if isinstance(article, bytes):
+                rows[job.source.path] = article
+                article = pickle.loads(article)
             if article is None and not problems:  # same bytes as cached: reuse
                 article = cache.articles[job.source.path].article
             if article is None:
@@ -101,7 +113,7 @@ def load_articles(sources: list[SourceFile], settings: ParseSettings, cache: Cac
                 memory.bodies[article.body_digest] = body
     results = [(records[s.path].article, ()) if s.path in records else (None, failed[s.path])
                for s in sources]
-    return Loaded(results, records, store if store is not None else memory)
+    return Loaded(results, records, store if store is not None else memory, rows)
 
 
 def parse_sources(sources: list[SourceFile], settings: ParseSettings) -> list[tuple[Article | None, tuple[Problem, ...]]]:

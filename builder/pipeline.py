@@ -41,6 +41,7 @@ class Learned:
     archive_memo_changed: bool
     published: dict | None = None  # article addresses of this build (builder.vanished), None if unchanged
     pictures: dict | None = None  # the pictures read: {file: (stat, Picture)} (builder.images), None if unchanged
+    rows: dict = field(default_factory=dict)  # the newly parsed articles, pickled for the cache's rows, by path
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def load_site(config: SiteConfig, options: BuildOptions, cache: Cache, timer: "T
                 pages=tuple(pages), templates=templates, bodies=loaded.bodies,
                 learned=Learned(loaded.records, memo, memo != memo_before,
                                 None if now_published == before else now_published,
-                                None if pictures == known_pictures else pictures),
+                                None if pictures == known_pictures else pictures, loaded.rows),
                 images=images,
                 notes=tuple(notes),
                 changes_at=min((t for t in (content.next_due, news_changes) if t is not None), default=None))

@@ -190,7 +190,7 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
                               _index_state(options, state, plan), result),
                        archive_memo=site.learned.archive_memo if site.learned.archive_memo_changed else None,
                        icons=icons if icons != icons_before else None,
-                       published=site.learned.published, pictures=site.learned.pictures)
+                       published=site.learned.published, pictures=site.learned.pictures, rows=site.learned.rows)
     result.notes += site.notes
     return result
 

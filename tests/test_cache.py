@@ -51,17 +51,22 @@ def test_output_identical_whatever_cache_state_and_jobs(corpus, tmp_path):
 
 def test_a_first_build_keeps_the_same_page_records_with_any_number_of_jobs(corpus, tmp_path):
     """With two workers a first build fingerprints the pages in the parent while the workers
-    render; with one, each page just before it is rendered. The cache must not tell them apart."""
+    render, and the workers that parse hand back the articles pickled for their rows; with
+    one, each page is fingerprinted just before it is rendered and the save pickles the
+    articles. The cache must not tell them apart."""
     import sqlite3
-    rows = {}
+    rows, articles = {}, {}
     for jobs in ("1", "2"):
         site = Path(shutil.copytree(corpus, tmp_path / f"site-{jobs}", ignore=shutil.ignore_patterns("output", ".cache")))
         build(site, "--jobs", jobs)
         with sqlite3.connect(site / ".cache" / "cache.sqlite") as database:
             rows[jobs] = sorted(database.execute("SELECT * FROM pages"))
+            articles[jobs] = sorted(database.execute("SELECT * FROM articles"))
         # and what was kept is right: nothing to do on the next build
         assert counts(build(site, "--jobs", jobs))["written"] == 0
     assert len(rows["1"]) > 700 and rows["1"] == rows["2"]
+    assert len(articles["1"]) == 500 and articles["1"] == articles["2"]
+    assert {pickle.loads(row[-1]).path for row in articles["2"]} == {row[0] for row in articles["2"]}
 
 
 def test_second_build_writes_nothing(corpus, tmp_path):

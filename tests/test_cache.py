@@ -254,3 +254,49 @@ def test_pages_with_finds_exactly_the_pages_that_refer_to_a_slug_even_when_token
         assert pages(store, ["beta"]) == [] and pages(store, ["gamma"]) == ["b.html"]
         assert store.pages_with(["gamma"]) == [("b.html", False, ("gamma",), "f4")]
         store.close()
+
+
+def test_stored_plans_name_their_classes_by_code_and_everything_else_reads_without_them(make_site):
+    """Page plans name their classes by copyreg extension codes (builder.fingerprints); the
+    state and the article rows never do, so a process that has not loaded the fingerprints
+    (a build with nothing to do, `report`) reads them."""
+    import pickletools
+    import sqlite3
+    import subprocess
+    import sys
+
+    site = make_site({
+        "content/2025/one.md": article("One", countries="[Japan]", topics="[Trade]", related="[two]"),
+        "content/2025/two.md": article("Two", date="2025-06-14", countries="[Japan]"),
+    })
+    build(site)
+
+    def codes(data: bytes) -> set:
+        return {arg for op, arg, _ in pickletools.genops(data) if op.name.startswith("EXT")}
+
+    with sqlite3.connect(site / ".cache" / "cache.sqlite") as database:
+        plans = dict(database.execute("SELECT output, plan FROM pages"))
+        rows = [row for row, in database.execute("SELECT record FROM articles")]
+    page = "2025/06/one/index.html"
+    assert codes(plans[page]) and all(not codes(row) for row in rows)
+    from builder.fingerprints import read_plan
+    from builder.model import Article
+    two = pickle.loads(next(row for row in rows if b"two" in row))
+    assert isinstance(two, Article)
+    plan = read_plan(plans[page], {"one": pickle.loads(next(row for row in rows if b"One" in row)), "two": two})
+    assert plan.output == page and plan.context.article.title == "One"
+    assert plan.context.links.related[0].article is two
+    with pytest.raises(RuntimeError):
+        pickle.loads(plans[page])  # only read_plan knows the articles
+    reader = (
+        "import pickle, sqlite3, sys\n"
+        "database = sqlite3.connect(sys.argv[1] + '/cache.sqlite')\n"
+        "titles = sorted(pickle.loads(r).title for r, in database.execute('SELECT record FROM articles'))\n"
+        "with open(sys.argv[1] + '/state.pickle', 'rb') as handle:\n"
+        "    pickle.load(handle)\n"
+        "    pickle.load(handle)\n"
+        "assert 'builder.fingerprints' not in sys.modules\n"
+        "print(titles)\n")
+    out = subprocess.run([sys.executable, "-c", reader, str(site / ".cache")], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parent.parent).stdout
+    assert out.strip() == "['One', 'Two']"

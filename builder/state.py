@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from builder.hosting import Measure
 from builder.topics import Topic
 
-FORMAT = 10  # of the state file and the database rows; a cache in another format is discarded
+FORMAT = 11  # of the state file and the database rows; a cache in another format is discarded
 
 
 @dataclass(frozen=True)

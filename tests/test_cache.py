@@ -7,6 +7,7 @@ output is byte-identical to a cold build (no cache, fresh folder) of the same in
 from __future__ import annotations
 
 import pickle
+import re
 import shutil
 from pathlib import Path
 
@@ -60,11 +61,12 @@ def test_a_first_build_keeps_the_same_page_records_with_any_number_of_jobs(corpu
         site = Path(shutil.copytree(corpus, tmp_path / f"site-{jobs}", ignore=shutil.ignore_patterns("output", ".cache")))
         build(site, "--jobs", jobs)
         with sqlite3.connect(site / ".cache" / "cache.sqlite") as database:
-            rows[jobs] = sorted(database.execute("SELECT * FROM pages"))
+            rows[jobs] = sorted(database.execute("SELECT * FROM pages")) + sorted(
+                database.execute("SELECT * FROM page_refs"))
             articles[jobs] = sorted(database.execute("SELECT * FROM articles"))
         # and what was kept is right: nothing to do on the next build
         assert counts(build(site, "--jobs", jobs))["written"] == 0
-    assert len(rows["1"]) > 700 and rows["1"] == rows["2"]
+    assert len(rows["1"]) > 1400 and rows["1"] == rows["2"]
     assert len(articles["1"]) == 500 and articles["1"] == articles["2"]
     assert {pickle.loads(row[-1]).path for row in articles["2"]} == {row[0] for row in articles["2"]}
 
@@ -300,3 +302,27 @@ def test_stored_plans_name_their_classes_by_code_and_everything_else_reads_witho
     out = subprocess.run([sys.executable, "-c", reader, str(site / ".cache")], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parent.parent).stdout
     assert out.strip() == "['One', 'Two']"
+
+
+def test_the_narrow_table_keeps_every_pages_fingerprint_through_patches_and_whole_builds(corpus_copy):
+    """Whole-site builds read the pages' fingerprints from page_refs (not through the plans):
+    after a first build, a patch and a whole-site build, both tables agree on every page."""
+    import sqlite3
+
+    def both() -> tuple[dict, dict]:
+        with sqlite3.connect(corpus_copy / ".cache" / "cache.sqlite") as database:
+            return (dict(database.execute("SELECT output, fingerprint FROM pages")),
+                    dict(database.execute("SELECT output, fingerprint FROM page_refs")))
+
+    build(corpus_copy)
+    first, narrow = both()
+    assert len(first) > 700 and first == narrow
+    path = sorted((corpus_copy / "content").rglob("*.md"))[100]
+    path.write_text(path.read_text().replace("title: ", "title: Edited ", 1))
+    assert re.search(r"\bpatch \d", build(corpus_copy))  # the patch step ran
+    patched, narrow = both()
+    assert patched == narrow and patched != first
+    (corpus_copy / "content" / "2025" / "added-one.md").write_text(article("An added one", date="2025-06-20"))
+    build(corpus_copy)
+    whole, narrow = both()
+    assert whole == narrow and set(whole) - set(patched)

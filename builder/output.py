@@ -55,16 +55,35 @@ def scan(folder: Path) -> tuple[set[str], dict[str, int]]:
     return found, folders
 
 
-def snapshot(folder: Path, files: set[str]) -> dict[str, int]:
+def snapshot(folder: Path, files: set[str], before: dict[str, int] | None = None,
+             moved: list[str] = ()) -> dict[str, int]:
     """The folder times ``scan`` would give for an output known to hold exactly ``files``
-    (after a build applied its changes: reading 2,600 folder times, not listing 13,000 files)."""
+    (after a build applied its changes: reading folder times, not listing 24,000 files).
+
+    ``before``: the folder times when the build started, and ``moved``: the files it
+    added, replaced or removed since. Only the folders on their paths (a rename changes
+    its folder's time, a new or removed folder its parent's) and new folders are read
+    again: an addition reads a few dozen of 14,000. A time kept wrongly could only make
+    the next build list the output again (builder.incremental), never miss a change.
+    """
+    folders = _folders_of(files)
+    root = str(folder) + "/"
+    if before is None:
+        return {relative: os.stat(root + relative).st_mtime_ns for relative in folders}
+    stale = _folders_of(moved)
+    return {relative: before[relative] if relative in before and relative not in stale
+            else os.stat(root + relative).st_mtime_ns for relative in folders}
+
+
+def _folders_of(files) -> set[str]:
+    """Every folder holding one of ``files``, with its parents ('' is the output itself)."""
     folders = {""}
     for name in files:
-        parts = name.split("/")[:-1]
-        for depth in range(1, len(parts) + 1):
-            folders.add("/".join(parts[:depth]) + "/")
-    root = str(folder) + "/"
-    return {relative: os.stat(root + relative).st_mtime_ns for relative in folders}
+        parent = name.rpartition("/")[0]
+        while parent and parent + "/" not in folders:  # its parents are in too, once it is
+            folders.add(parent + "/")
+            parent = parent.rpartition("/")[0]
+    return folders
 
 
 def unchanged(folder: Path, folders: dict[str, int] | None) -> bool:

@@ -178,7 +178,7 @@ def produce(site: Site, inputs: Inputs, cache: Cache, output: Path, options, tim
         result.unchanged = len(pages) + len(extra) + len(pictures) - len(changed) + index.unchanged
         if changed or removed or index.changed or folders != (state.output.folder_times if state else None):
             files = (existing - set(removed)) | set(changed) | set(index.changed) | {MARKER}
-            folders = snapshot(output, files)
+            folders = snapshot(output, files, folders, changed + index.changed + removed)
             # The measure the hosting notes need, from the last one and the files this build
             # changed (None: measured again from every file, by builder.build).
             known = known and remeasured(known, sizes_before, file_sizes(output, changed + index.changed), files)

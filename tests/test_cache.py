@@ -326,3 +326,45 @@ def test_the_narrow_table_keeps_every_pages_fingerprint_through_patches_and_whol
     build(corpus_copy)
     whole, narrow = both()
     assert whole == narrow and set(whole) - set(patched)
+
+
+def test_the_folder_times_a_build_keeps_are_the_outputs_own_after_additions_and_removals(make_site):
+    """A whole-site build reads again only the times of the folders its moves touched
+    (builder.output.snapshot); what it keeps must still be what listing the output gives,
+    or the next build lists all of it again (or, kept too new, misses a change there)."""
+    from builder.build import BuildOptions, build as build_site
+    from builder.cache import Cache
+    from builder.options import cache_key, site_config
+    from builder.output import scan
+
+    site = make_site({"content/2025/a.md": article("A", countries="[Japan]"),
+                      "content/2025/b.md": article("B", date="2025-06-14", countries="[Peru]"),
+                      "site.toml": "page_size = 1\n[search]\nenabled = false\n"})
+    config = site_config(BuildOptions(site=site))
+
+    def kept() -> dict[str, int]:
+        cache = Cache.open(config.cache_dir, cache_key(config))
+        try:
+            return dict(cache.state.output.folder_times)
+        finally:
+            cache.close()
+
+    def listed() -> dict[str, int]:
+        found = scan(site / "output")[1]
+        # Folders the build emptied stay on disk: scan sees them, no file is in them.
+        return {folder: time for folder, time in found.items() if any((site / "output" / folder).rglob("*.*"))}
+
+    build_site(BuildOptions(site=site))
+    assert kept() == listed()
+    steps = [("content/2025/c.md", article("C", date="2025-07-01", countries="[Chile]")),  # new folders
+             ("content/2025/d.md", article("D", date="2025-07-02", countries="[Japan]")),
+             ("content/2025/b.md", None),  # a removal: Peru's pages go
+             ("content/2025/a.md", article("A, renamed", countries="[Japan]"))]
+    for name, text in steps:
+        if text is None:
+            (site / name).unlink()
+        else:
+            (site / name).write_text(text)
+        result = build_site(BuildOptions(site=site))
+        assert result.written or result.removed
+        assert kept() == listed(), name

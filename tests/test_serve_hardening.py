@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import struct
 import threading
@@ -93,9 +94,16 @@ def test_hundreds_of_concurrent_requests_during_a_rebuild_all_get_answers(served
     server, site = served(files)
     status, _, page = request(server, "/2025/06/a/")
     assert status == 200
-    # a settings change rebuilds the whole site: every request below arrives during it
+    # a settings change rebuilds the whole site: the requests below arrive during it, once
+    # its staging folder is there (a fixed pause could end before the rebuild starts on a
+    # busy machine), or after it on a machine quick enough to finish first
     edit(site / "site.toml", 'title = "Renamed Archive"\n')
-    time.sleep(0.1)  # past the quiet period: the rebuild has started
+    deadline, page_file = time.monotonic() + 30, site / "output" / "2025" / "06" / "a" / "index.html"
+    while not any(name.startswith(".output.staging-") for name in os.listdir(site)):
+        assert time.monotonic() < deadline, "the rebuild never started"
+        if b"Renamed Archive" in page_file.read_bytes():  # read from disk: a request would wait
+            break  # already rebuilt
+        time.sleep(0.002)
     results: list = [None] * 300
     start = threading.Barrier(len(results))
 

@@ -55,8 +55,7 @@ def scan(folder: Path) -> tuple[set[str], dict[str, int]]:
     return found, folders
 
 
-def snapshot(folder: Path, files: set[str], before: dict[str, int] | None = None,
-             moved: list[str] = ()) -> dict[str, int]:
+def snapshot(folder: Path, files: set[str], before: dict[str, int], moved: list[str]) -> dict[str, int]:
     """The folder times ``scan`` would give for an output known to hold exactly ``files``
     (after a build applied its changes: reading folder times, not listing 24,000 files).
 
@@ -66,13 +65,9 @@ def snapshot(folder: Path, files: set[str], before: dict[str, int] | None = None
     again: an addition reads a few dozen of 14,000. A time kept wrongly could only make
     the next build list the output again (builder.incremental), never miss a change.
     """
-    folders = _folders_of(files)
-    root = str(folder) + "/"
-    if before is None:
-        return {relative: os.stat(root + relative).st_mtime_ns for relative in folders}
-    stale = _folders_of(moved)
+    root, stale = str(folder) + "/", _folders_of(moved)
     return {relative: before[relative] if relative in before and relative not in stale
-            else os.stat(root + relative).st_mtime_ns for relative in folders}
+            else os.stat(root + relative).st_mtime_ns for relative in _folders_of(files)}
 
 
 def _folders_of(files) -> set[str]:

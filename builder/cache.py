@@ -1,7 +1,8 @@
 """Cache: what earlier builds learned, so a rebuild redoes only what changed.
 
-Under the cache folder (``.cache/`` by default), besides compiled templates
-(``templates/``, kept by Jinja), two files:
+Under the cache folder (``.cache/`` by default), besides the site's own compiled
+templates (``templates/``, kept by Jinja; the default theme's are kept with the package,
+builder.theme_code), two files:
 
 - ``state.pickle`` (small): the last successful build's BuildState
   (builder.state) — all a no-op rebuild reads.

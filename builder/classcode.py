@@ -31,14 +31,17 @@ _compiled = 0  # texts compiled by this process (the tests read it)
 _installed_by = 0  # the process that installed the table and may write it (not a forked worker)
 
 
-def table_path() -> str:
-    """Where the table lives: the package's ``__pycache__``, or under ``sys.pycache_prefix``."""
+def pycache_folder() -> str:
+    """Where Python keeps the package's bytecode: its ``__pycache__``, or under ``sys.pycache_prefix``."""
     package = os.path.dirname(os.path.abspath(__file__))
     if sys.pycache_prefix:
-        folder = os.path.join(sys.pycache_prefix, os.path.splitdrive(package)[1].lstrip(os.sep))
-    else:
-        folder = os.path.join(package, "__pycache__")
-    return os.path.join(folder, f"dataclasses.{sys.implementation.cache_tag}.marshal")
+        return os.path.join(sys.pycache_prefix, os.path.splitdrive(package)[1].lstrip(os.sep))
+    return os.path.join(package, "__pycache__")
+
+
+def table_path() -> str:
+    """Where the table lives (beside the package's bytecode)."""
+    return os.path.join(pycache_folder(), f"dataclasses.{sys.implementation.cache_tag}.marshal")
 
 
 def _exec(source, globals=None, locals=None, /):

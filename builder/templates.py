@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,8 @@ import jinja2
 import jinja2.runtime
 from markupsafe import Markup
 
+from builder import theme_code
+from builder.config import DEFAULT_THEME
 from builder.helpers import bdi, date_text, datetime_attr, dir_auto, sort_date
 from builder.model import Article
 from builder.problems import Problem
@@ -119,6 +122,8 @@ def load_templates(template_dirs: tuple[Path, ...], compiled: Path | None,
     fingerprint = templates_fingerprint(template_dirs)
     env = make_environment(template_dirs, compiled)
     facts = known if known is not None and known.fingerprint == fingerprint else _FACTS.get(fingerprint)
+    if facts is None:
+        facts = theme_code.known_facts(fingerprint)
     problems: list[Problem] = []
     if facts is None:
         problems = check_templates(env, template_dirs)
@@ -128,29 +133,42 @@ def load_templates(template_dirs: tuple[Path, ...], compiled: Path | None,
             found = templates_reading(env, {"archive": True, "body_html": False})
             facts = _FACTS[fingerprint] = TemplateFacts(
                 fingerprint, frozenset(found["archive"]), frozenset(found["body_html"]))
+            theme_code.keep_facts(facts)
     return Templates(env, facts, static_files(template_dirs), template_dirs), problems
 
 
 class _Compiled(jinja2.BytecodeCache):
-    """Compiled templates kept for the process (serve, tests) and, with a cache, on disk.
-    Jinja checks each against its source's checksum before using it."""
+    """Compiled templates kept for the process (serve, tests) and on disk: the default
+    theme's beside the package's bytecode (builder.theme_code), a site's own in its cache
+    when it has one. Jinja checks each against its source's checksum before using it."""
 
     memory: dict[str, bytes] = {}
 
     def __init__(self, folder: Path | None):
-        self.disk = jinja2.FileSystemBytecodeCache(str(folder)) if folder else None
+        self.disk = theme_code.Bytecode(folder) if folder else None
+        self.theme = theme_code.ThemeBytecode()
+
+    def get_bucket(self, environment, name, filename, source):
+        bucket = jinja2.bccache.Bucket(environment, self.get_cache_key(name, filename),
+                                       self.get_source_checksum(source))
+        bucket.store = self.theme if filename and filename.startswith(_THEME_FOLDER) else self.disk
+        self.load_bytecode(bucket)
+        return bucket
 
     def load_bytecode(self, bucket) -> None:
         code = self.memory.get(bucket.key)
         if code is not None:
             bucket.bytecode_from_string(code)
-        elif self.disk is not None:
-            self.disk.load_bytecode(bucket)
+        elif bucket.store is not None:
+            bucket.store.load_bytecode(bucket)
 
     def dump_bytecode(self, bucket) -> None:
         self.memory[bucket.key] = bucket.bytecode_to_string()
-        if self.disk is not None:
-            self.disk.dump_bytecode(bucket)
+        if bucket.store is not None:
+            bucket.store.dump_bytecode(bucket)
+
+
+_THEME_FOLDER = str(DEFAULT_THEME) + os.sep  # how Jinja's loader names the theme's files
 
 
 def make_environment(template_dirs: tuple[Path, ...], compiled: Path | None = None) -> jinja2.Environment:

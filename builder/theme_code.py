@@ -5,8 +5,8 @@ A site's cache keeps its compiled templates and the analysis of its templates
 (builder.templates), but a build with ``--no-cache``, a first build and every new
 site start from nothing: compiling and checking the theme's 34 templates and
 finding which of them read the archive or show bodies took 0.2–0.3 s of each
-such build (docs/benchmarks.md). Like the ``.pyc`` files of the theme's Python
-helpers, this is code the install compiles once:
+such build (docs/benchmarks.md). Like the package's ``.pyc`` files, this is code
+the install compiles once:
 
 - the theme's compiled templates, as Jinja's bytecode files (each stamped with
   Jinja's and Python's versions and checked against its source's checksum
@@ -86,12 +86,11 @@ class ThemeBytecode(Bytecode):
 def known_facts(fingerprint: str) -> TemplateFacts | None:
     """The analysis of the templates with this fingerprint, if an earlier build made it."""
     entry = _read_facts().get(fingerprint)
-    if not isinstance(entry, dict):
-        return None
-    try:
-        return TemplateFacts(fingerprint, frozenset(entry["archive"]), frozenset(entry["body_html"]))
-    except (KeyError, TypeError):
-        return None
+    names = [entry.get(key) for key in ("archive", "body_html")] if isinstance(entry, dict) else []
+    if len(names) != 2 or not all(isinstance(found, list) and all(isinstance(n, str) for n in found)
+                                  for found in names):
+        return None  # missing, or not what keep_facts writes: analysed again
+    return TemplateFacts(fingerprint, frozenset(names[0]), frozenset(names[1]))
 
 
 def keep_facts(facts: TemplateFacts) -> None:

@@ -123,6 +123,12 @@ def test_a_damaged_compiled_template_or_analysis_is_made_again(tmp_path):
     assert again["compiled"] == first["compiled"] and again["analysed"] == 1
     assert pages(tmp_path / "one") == pages(tmp_path / "two")
     assert build(tmp_path, site, "--no-cache", "--out", str(tmp_path / "three"))["compiled"] == 0
+    # Valid JSON of the wrong shape (a name where a list belongs) is analysed again too.
+    table = json.loads((kept / "template-facts.json").read_text())
+    (kept / "template-facts.json").write_text(json.dumps({key: {"archive": "article.html", "body_html": []}
+                                                          for key in table}))
+    assert build(tmp_path, site, "--no-cache", "--out", str(tmp_path / "four"))["analysed"] == 1
+    assert pages(tmp_path / "four") == pages(tmp_path / "one")
 
 
 def test_a_read_only_package_folder_builds_as_before(tmp_path):

@@ -137,6 +137,9 @@ def load_templates(template_dirs: tuple[Path, ...], compiled: Path | None,
     return Templates(env, facts, static_files(template_dirs), template_dirs), problems
 
 
+_THEME_FOLDER = str(DEFAULT_THEME) + os.sep  # how Jinja's loader names the theme's files
+
+
 class _Compiled(jinja2.BytecodeCache):
     """Compiled templates kept for the process (serve, tests) and on disk: the default
     theme's beside the package's bytecode (builder.theme_code), a site's own in its cache
@@ -166,9 +169,6 @@ class _Compiled(jinja2.BytecodeCache):
         self.memory[bucket.key] = bucket.bytecode_to_string()
         if bucket.store is not None:
             bucket.store.dump_bytecode(bucket)
-
-
-_THEME_FOLDER = str(DEFAULT_THEME) + os.sep  # how Jinja's loader names the theme's files
 
 
 def make_environment(template_dirs: tuple[Path, ...], compiled: Path | None = None) -> jinja2.Environment:

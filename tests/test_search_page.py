@@ -246,6 +246,29 @@ def test_facet_counts_equal_the_counts_in_the_content(page, archive, base):
     assert page.failed == []
 
 
+def test_a_query_typed_while_the_last_one_is_searched_or_counted_shows_its_own_answer(page, archive):
+    """The worker drops the work of a search overtaken by a newer one (its fragments, its
+    counts): the page still ends with the newer query's results and every count of them."""
+    url = archive["bases"]["/archive/"]  # 60-odd shards: counting takes a while
+    page.goto(url + "search/?q=tariff")
+    wait_for_results(page)  # the first results are out; their counts are still being made
+    page.fill("#search-q", SPREAD)
+    page.locator(".search-form button").click()
+    wait_for_results(page)
+    assert shown_count(page) == SPREAD_COUNT
+    assert shown_facets(page) == expected_facets(archive["spread"])
+    # overtaken before its first results: "tariff" is still being searched when ONCE is asked
+    page.goto(url + "search/?q=tariff")
+    page.fill("#search-q", ONCE)
+    page.locator(".search-form button").click()
+    wait_for_results(page)
+    assert shown_count(page) == 1
+    assert page.locator(RESULT_LINKS).evaluate_all("as => as.map(a => a.getAttribute('href'))") == [
+        article_url("/archive/", archive["once"])]
+    assert shown_facets(page) == expected_facets([archive["once"]])
+    assert page.failed == []
+
+
 def test_long_facets_collapse_filter_and_show_what_is_active(page, archive):
     url = archive["bases"]["/"]
     page.goto(url + "search/?q=tariff")

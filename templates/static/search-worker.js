@@ -18,6 +18,7 @@
 
 let ready = null; // resolves to {manifest, shards: [{info, index}]}
 let last = null; // {key, merged: {results, total, counts}} of the last search
+let latest = 0; // the id of the newest search asked for: an older one stops where it can
 
 self.addEventListener("message", (event) => {
   const message = event.data || {};
@@ -27,7 +28,8 @@ self.addEventListener("message", (event) => {
                                              pages: state.manifest.pages }),
                (error) => self.postMessage({ type: "error", id: 0, message: String(error && error.message || error) }));
   } else if (message.type === "search") {
-    run(message).then((reply) => self.postMessage(reply),
+    latest = message.id;
+    run(message).then((reply) => reply && self.postMessage(reply),
                       (error) => self.postMessage({ type: "error", id: message.id,
                                                     message: String(error && error.message || error) }));
   }
@@ -85,8 +87,11 @@ async function run({ id, term, filters, sort, page, size }) {
   const key = JSON.stringify([term, filters, order]);
   const loaded = state.filtersLoaded;
   if (!last || last.key !== key) {
-    last = { key, merged: await searchAll(state, term, filters || {}, order) };
-    last.counted = loaded;
+    const merged = await searchAll(state, term, filters || {}, order);
+    // A newer search was asked for meanwhile (a reader refining the query): the page waits
+    // for that one alone, so this one fetches no fragments and counts nothing.
+    if (id !== latest) return null;
+    last = { key, merged, counted: loaded };
   }
   const current = last;
   const { results, total } = current.merged;
@@ -103,6 +108,9 @@ async function run({ id, term, filters, sort, page, size }) {
     self.postMessage({ type: "results", id, total, counts: null, page, pages, results: shown });
     await allFilters(state);
     state.filtersLoaded = true;
+    // Counting is a second search of every shard (seconds at 100,000 articles): a newer
+    // search counts for itself, so this one need not run ahead of it.
+    if (id !== latest) return null;
     current.merged.counts = (await searchAll(state, term, filters || {}, order)).counts;
     current.counted = true;
     return { type: "counts", id, counts: current.merged.counts };

@@ -108,20 +108,50 @@ async function run({ id, term, filters, sort, page, size }) {
     self.postMessage({ type: "results", id, total, counts: null, page, pages, results: shown });
     await allFilters(state);
     state.filtersLoaded = true;
-    // Counting is a second search of every shard (seconds at 100,000 articles): a newer
-    // search counts for itself, so this one need not run ahead of it.
-    if (id !== latest) return null;
-    current.merged.counts = (await searchAll(state, term, filters || {}, order)).counts;
+    // Counting is a second search of every shard (seconds at 100,000 articles), one shard at
+    // a time: a newer search stops it (and counts for itself) instead of waiting behind it.
+    const found = await answers(state, term, filters || {}, order, () => id === latest);
+    if (!found) return null;
+    current.merged.counts = tally(found).counts;
     current.counted = true;
     return { type: "counts", id, counts: current.merged.counts };
   }
   return { type: "results", id, total, counts: current.merged.counts, page, pages, results: shown };
 }
 
-async function searchAll(state, term, filters, order) {
+// Every shard's answer (those that only matched a shorter word left out: fullAnswers). With
+// ``wanted``, the shards are searched one at a time and ``wanted()`` is asked before each:
+// null once it says no. Without, all at once (their word chunks download together).
+async function answers(state, term, filters, order, wanted) {
   const options = { filters };
   if (order) options.sort = { date: order };
-  const found = fullAnswers(term, await Promise.all(state.shards.map((shard) => shard.index.search(term || null, options))));
+  if (!wanted) {
+    return fullAnswers(term, await Promise.all(state.shards.map((shard) => shard.index.search(term || null, options))));
+  }
+  const found = [];
+  for (const shard of state.shards) {
+    await nextTask();
+    if (!wanted()) return null;
+    found.push(await shard.index.search(term || null, options));
+  }
+  return fullAnswers(term, found);
+}
+
+// A shard whose files are loaded is searched without leaving the microtask queue, so a loop
+// over them would read no message (a newer search) until it ended: each step waits for a
+// task of its own, queued behind any message that arrived (a MessageChannel: no timer delay).
+const wakeups = [];
+const channel = new MessageChannel();
+channel.port1.onmessage = () => wakeups.shift()();
+function nextTask() {
+  return new Promise((resolve) => {
+    wakeups.push(resolve);
+    channel.port2.postMessage(0);
+  });
+}
+
+// The total and every filter value's count: sums over the shards' answers.
+function tally(found) {
   const counts = {};
   let total = 0;
   found.forEach((answer) => {
@@ -131,6 +161,12 @@ async function searchAll(state, term, filters, order) {
       for (const [value, count] of Object.entries(values)) into[value] = (into[value] || 0) + count;
     }
   });
+  return { total, counts };
+}
+
+async function searchAll(state, term, filters, order) {
+  const found = await answers(state, term, filters, order);
+  const { total, counts } = tally(found);
   // Each shard's own order: Pagefind's score is the rank (a date sort) or the relevance.
   const perShard = found.map((answer) => answer.results.slice().sort((a, b) => b.score - a.score));
   let results;
